@@ -1,0 +1,71 @@
+"""The application: routes of every service, error handling, OpenAPI and the server adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable
+
+import orjson
+
+from .config import Settings
+from .db import Pool
+from .http import JSON, TEXT, HTTPError, Request, Response, Router, json_response, text_response
+
+log = logging.getLogger("atelier")
+
+MAX_BODY = 1 << 20  # bytes; a larger request body is a 413
+
+# Observers called after every request with (request, response, seconds); metrics plug in here.
+Observer = Callable[[Request, Response, float], None]
+
+
+class App:
+    def __init__(self, settings: Settings, router: Router) -> None:
+        self.settings = settings
+        self.router = router
+        self.pool: Pool | None = None
+        self.observers: list[Observer] = []
+        self._openapi: bytes | None = None
+
+    def start(self) -> None:
+        """Called once per worker process with its event loop running or about to run."""
+        if self.settings.database_url and self.pool is None:
+            self.pool = Pool(self.settings.database_url, size=self.settings.pool_size)
+
+    async def stop(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        route, params, path_known = self.router.match(request.method, request.path)
+        if route is None:
+            if path_known:
+                response = json_response({"error": "method not allowed"}, 405)
+            else:
+                response = json_response({"error": "not found"}, 404)
+            request.route = "unmatched"
+        else:
+            request.params = params
+            request.route = route.template
+            try:
+                response = await route.handler(request)
+            except HTTPError as exc:
+                response = exc.response()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("unhandled error on %s %s", request.method, request.path)
+                response = text_response("Internal Server Error", 500)
+        if self.observers:
+            elapsed = time.perf_counter() - started
+            for observe in self.observers:
+                observe(request, response, elapsed)
+        return response
+
+    def db(self) -> Pool:
+        if self.pool is None:
+            raise HTTPError(503, "no database configured", as_json=True)
+        return self.pool

@@ -1,0 +1,50 @@
+"""Settings from environment variables; command-line flags override them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass
+class Settings:
+    database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL") or None)
+    host: str = field(default_factory=lambda: os.environ.get("ATELIER_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: _env_int("ATELIER_PORT", 3000))
+    workers: int = field(default_factory=lambda: _env_int("ATELIER_WORKERS", 1))
+    pool_size: int = field(default_factory=lambda: _env_int("ATELIER_POOL_SIZE", 8))
+    campus: str = field(default_factory=lambda: os.environ.get("ATELIER_CAMPUS", "hr-rfp"))
+    max_count: int = field(default_factory=lambda: _env_int("ATELIER_MAX_COUNT", 1000))
+    home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls()
+
+
+# Environment variables the server processes read; `serve` exports its flags through them so that
+# every Granian worker process sees the same configuration.
+EXPORTED = {
+    "database_url": "DATABASE_URL",
+    "campus": "ATELIER_CAMPUS",
+    "pool_size": "ATELIER_POOL_SIZE",
+    "max_count": "ATELIER_MAX_COUNT",
+}
+
+
+def export(settings: Settings) -> None:
+    for attr, name in EXPORTED.items():
+        value = getattr(settings, attr)
+        if value is not None:
+            os.environ[name] = str(value)

@@ -1,0 +1,176 @@
+"""The HTTP plumbing every service shares: requests, responses, errors and the router.
+
+Handlers are plain `async def handler(request) -> Response`. The router is independent of the
+server protocol; `atelier.core.rsgi` and `atelier.core.asgi` adapt it to Granian's RSGI and to
+ASGI servers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl
+
+import orjson
+
+JSON = "application/json; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+
+class Request:
+    __slots__ = ("app", "method", "path", "query_string", "headers", "body", "params", "route", "state")
+
+    def __init__(self, app: Any, method: str, path: str, query_string: str, headers: Any, body: bytes = b""):
+        self.app = app  # the atelier.core.app.App serving this request
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.headers = headers  # lower-case names
+        self.body = body
+        self.params: dict[str, str] = {}  # path parameters
+        self.route: str = ""  # route template, for metrics
+        self.state: dict[str, Any] = {}
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters; the first value wins when a name repeats."""
+        q = self.state.get("query")
+        if q is None:
+            q = {}
+            for k, v in parse_qsl(self.query_string, keep_blank_values=True):
+                q.setdefault(k, v)
+            self.state["query"] = q
+        return q
+
+    def json(self, invalid: str = "Error: malformed JSON body") -> Any:
+        """The body as JSON; malformed JSON is a 422 with the route's own message `invalid`."""
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            raise HTTPError(422, invalid) from None
+
+    def cookie(self, name: str) -> str | None:
+        raw = self.headers.get("cookie")
+        if not raw:
+            return None
+        for part in raw.split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == name:
+                return v
+        return None
+
+
+@dataclass(slots=True)
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = JSON
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(status, orjson.dumps(data), JSON)
+
+
+def raw_json(body: bytes, status: int = 200) -> Response:
+    """A JSON document that is already serialized (precomputed in the database)."""
+    return Response(status, body, JSON)
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    return Response(status, text.encode(), TEXT)
+
+
+CREATED = Response(201, b"Created", TEXT)
+NO_CONTENT = Response(204, b"", None)
+
+
+class HTTPError(Exception):
+    """Raised anywhere in a handler; becomes a response with this status and body."""
+
+    def __init__(self, status: int, message: str, as_json: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.as_json = as_json
+
+    def response(self) -> Response:
+        if self.as_json:
+            return json_response({"error": self.message}, self.status)
+        return text_response(self.message, self.status)
+
+
+def not_found(what: str) -> HTTPError:
+    return HTTPError(404, f"{what} not found", as_json=True)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(slots=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    pattern: re.Pattern[str] | None
+    summary: str = ""
+    doc: dict[str, Any] = field(default_factory=dict)
+
+
+class Router:
+    """Exact paths are a dict lookup; templated paths (`/products/{product_id}`) are regexes."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        self._exact: dict[tuple[str, str], Route] = {}
+        self._templated: list[Route] = []
+
+    def add(self, method: str, template: str, handler: Handler, summary: str = "", **doc: Any) -> None:
+        pattern = None
+        if "{" in template:
+            pattern = re.compile("^" + _PARAM.sub(r"(?P<\1>[^/]+)", template) + "$")
+        route = Route(method, template, handler, pattern, summary, doc)
+        self.routes.append(route)
+        if pattern is None:
+            self._exact[(method, template)] = route
+        else:
+            self._templated.append(route)
+
+    def get(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("GET", template, summary, doc)
+
+    def post(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", template, summary, doc)
+
+    def put(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
+        return self._decorator("PUT", template, summary, doc)
+
+    def _decorator(self, method: str, template: str, summary: str, doc: dict[str, Any]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.add(method, template, handler, summary, **doc)
+            return handler
+
+        return register
+
+    def include(self, other: "Router") -> None:
+        for r in other.routes:
+            self.add(r.method, r.template, r.handler, r.summary, **r.doc)
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """Returns (route, path params, path_exists_with_other_method)."""
+        route = self._exact.get((method, path))
+        if route is not None:
+            return route, {}, True
+        path_known = False
+        for r in self._templated:
+            m = r.pattern.match(path)  # type: ignore[union-attr]
+            if m is not None:
+                if r.method == method:
+                    return r, m.groupdict(), True
+                path_known = True
+        if not path_known:
+            path_known = any(p == path for (_, p) in self._exact)
+        return None, {}, path_known
