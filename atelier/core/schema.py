@@ -1,0 +1,73 @@
+"""Creating, migrating and swapping the services' PostgreSQL schemas."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import asyncpg
+
+from .loading import IdSet
+from .service import LoadContext, Service
+
+VERSIONS = "CREATE TABLE IF NOT EXISTS public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL)"
+
+
+async def migrate(conn: asyncpg.Connection, services: list[Service], echo: Callable[[str], None] = print) -> None:
+    """Creates the schema of every service that has none yet (empty tables with their indexes)."""
+    await conn.execute("SELECT pg_advisory_lock(7412001)")
+    try:
+        await conn.execute(VERSIONS)
+        for service in services:
+            exists = await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", service.name)
+            version = await conn.fetchval("SELECT version FROM public.atelier_schema WHERE service = $1", service.name)
+            if exists and version == service.version:
+                continue
+            if exists and version is not None and version != service.version:
+                echo(f"schema {service.name} is version {version}, code wants {service.version}: reload it")
+                continue
+            async with conn.transaction():
+                if not exists:
+                    await conn.execute(f"CREATE SCHEMA {service.name}")
+                    await service.create_tables(conn, service.name)
+                    await service.create_indexes(conn, service.name)
+                    echo(f"created schema {service.name}")
+                await _set_version(conn, service)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(7412001)")
+
+
+async def _set_version(conn: asyncpg.Connection, service: Service) -> None:
+    await conn.execute(
+        "INSERT INTO public.atelier_schema VALUES ($1, $2) ON CONFLICT (service) DO UPDATE SET version = $2",
+        service.name, service.version)
+
+
+async def load_service(conn: asyncpg.Connection, service: Service, data_dir: Path, rejects_dir: Path | None,
+                       ids: dict[str, IdSet], echo: Callable[[str], None] = print) -> LoadContext | None:
+    """Loads a service's files into a fresh staging schema, then swaps it in atomically: readers
+    see the old data until the swap, and a failed load leaves the live schema untouched."""
+    assert service.load is not None
+    missing = [f for f in service.files if not (data_dir / f).exists()]
+    if missing:
+        echo(f"{service.name}: skipped, missing {', '.join(missing)} in {data_dir}")
+        return None
+    staging = f"{service.name}__load"
+    started = time.monotonic()
+    await conn.execute(VERSIONS)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
+    await conn.execute(f"CREATE SCHEMA {staging}")
+    await service.create_tables(conn, staging)
+    ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, echo=echo)
+    try:
+        await service.load(ctx)
+        async with conn.transaction():
+            await conn.execute(f"DROP SCHEMA IF EXISTS {service.name} CASCADE")
+            await conn.execute(f"ALTER SCHEMA {staging} RENAME TO {service.name}")
+            await _set_version(conn, service)
+    except BaseException:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
+        raise
+    echo(f"{service.name}: loaded and live in {time.monotonic() - started:.1f}s")
+    return ctx

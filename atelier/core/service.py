@@ -1,0 +1,59 @@
+"""What a service (products, reviews, qa, cart, interactions) gives the rest of the system."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import asyncpg
+
+from .generating import GenerateOptions
+from .http import Router
+from .loading import FileReport, FileSpec, IdSet, load_file
+
+
+@dataclass
+class LoadContext:
+    """One `atelier load` run: the staging schema a service loads into and what it shares."""
+
+    conn: asyncpg.Connection
+    service: str  # the live schema name (products, reviews, ...)
+    schema: str  # the staging schema being filled (swapped in when the load succeeds)
+    data_dir: Path
+    rejects_dir: Path | None
+    ids: dict[str, IdSet]  # "service.table" -> ids loaded in this run
+    reports: list[FileReport] = field(default_factory=list)
+    echo: Callable[[str], None] = print
+
+    async def load(self, spec: FileSpec) -> FileReport:
+        report = await load_file(self.conn, self.schema, spec, self.data_dir / spec.file, self.rejects_dir,
+                                 self.ids, f"{self.service}.{spec.table}")
+        self.reports.append(report)
+        self.echo(report.line())
+        return report
+
+    async def parent_ids(self, name: str, query: str) -> IdSet:
+        """Ids of another service's table: from this run if it loaded them, else from the database."""
+        if name not in self.ids:
+            self.ids[name] = await IdSet.from_query(self.conn, query)
+        return self.ids[name]
+
+    async def step(self, label: str, sql: str) -> None:
+        """A timed SQL step of the load (indexes, precomputed documents)."""
+        started = time.monotonic()
+        await self.conn.execute(sql)
+        self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
+
+
+@dataclass
+class Service:
+    name: str  # also its PostgreSQL schema
+    router: Router
+    create_tables: Callable[[asyncpg.Connection, str], Awaitable[None]]  # empty tables, no indexes
+    create_indexes: Callable[[asyncpg.Connection, str], Awaitable[None]]
+    files: tuple[str, ...] = ()
+    load: Callable[[LoadContext], Awaitable[None]] | None = None
+    generate: Callable[[GenerateOptions], list[Path]] | None = None
+    version: int = 1

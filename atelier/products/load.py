@@ -1,0 +1,47 @@
+"""Loading the six products-side legacy files (legacy-csv.md) and precomputing the documents."""
+
+from __future__ import annotations
+
+from ..core.loading import (
+    Column, FileSpec, bool_one_zero, int_between, non_negative, nullable, nullable_text, positive_id, reference, text,
+)
+from ..core.service import LoadContext
+from .documents import BUILD
+from .schema import INDEXES
+
+PRODUCT = "products.product"
+STYLE = "products.style"
+money = int_between(0, 2_147_483_647)
+
+FILES = [
+    FileSpec("product.csv", "product", [
+        Column("id", positive_id), Column("name", text), Column("slogan", nullable_text),
+        Column("description", nullable_text), Column("category", nullable_text), Column("default_price", money)]),
+    FileSpec("features.csv", "feature", [
+        Column("id", positive_id), Column("product_id", reference, parent=PRODUCT),
+        Column("feature", text), Column("value", nullable_text)]),
+    FileSpec("styles.csv", "style", [
+        Column("id", positive_id), Column("product_id", reference, parent=PRODUCT), Column("name", text),
+        Column("sale_price", nullable(money)), Column("original_price", money),
+        Column("default_style", bool_one_zero)], aliases={"productId": "product_id"}),
+    FileSpec("photos.csv", "photo", [
+        Column("id", positive_id), Column("style_id", reference, parent=STYLE),
+        Column("url", nullable_text), Column("thumbnail_url", nullable_text)],
+        aliases={"styleId": "style_id"}, repair_unterminated=True),
+    FileSpec("skus.csv", "sku", [
+        Column("id", positive_id), Column("style_id", reference, parent=STYLE),
+        Column("size", nullable_text), Column("quantity", nullable(non_negative))], aliases={"styleId": "style_id"}),
+    FileSpec("related.csv", "related", [
+        Column("id", positive_id), Column("current_product_id", reference, parent=PRODUCT),
+        Column("related_product_id", reference, parent=PRODUCT)]),
+]
+
+
+async def load(ctx: LoadContext) -> None:
+    for spec in FILES:
+        await ctx.load(spec)
+    s = ctx.schema
+    async with ctx.conn.transaction():
+        await ctx.step("precompute documents", BUILD.replace("{s}", s))
+    await ctx.step("indexes and keys", INDEXES.replace("{s}", s))
+    await ctx.step("analyze", f"ANALYZE {s}.product, {s}.style, {s}.sku, {s}.document")
