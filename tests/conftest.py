@@ -1,0 +1,146 @@
+"""Shared fixtures: a throw-away PostgreSQL database per test session and the real HTTP server.
+
+Tests talk to a real PostgreSQL (TEST_ADMIN_URL, default the local server on 127.0.0.1:5432) and
+to `atelier serve` running as a subprocess, over real connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "atelier" / "legacy_sample"
+ADMIN_URL = os.environ.get("TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def create_database(prefix: str = "atelier_test") -> str:
+    name = f"{prefix}_{secrets.token_hex(4)}"
+
+    async def go() -> None:
+        conn = await asyncpg.connect(ADMIN_URL)
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    run(go())
+    return _with_database(ADMIN_URL, name)
+
+
+def drop_database(url: str) -> None:
+    name = url.rpartition("/")[2]
+
+    async def go() -> None:
+        conn = await asyncpg.connect(ADMIN_URL)
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await conn.close()
+
+    run(go())
+
+
+def atelier(*args: str, env: dict[str, str] | None = None, check: bool = True,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Runs the real `atelier` command line."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run([sys.executable, "-m", "atelier", *args], cwd=ROOT, env=full_env,
+                            capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"atelier {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`atelier serve` in a subprocess on a free port."""
+
+    def __init__(self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "atelier", "serve", "--port", str(self.port), "--workers", str(workers)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+            try:
+                httpx.get(self.url + "/openapi.json", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def sample_db() -> Iterator[str]:
+    """A database loaded with the real legacy sample rows (atelier/legacy_sample)."""
+    url = create_database()
+    try:
+        atelier("load", "--data", str(SAMPLE), "--rejects", str(ROOT / "build" / "test-rejects"),
+                env={"DATABASE_URL": url})
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def server(sample_db: str) -> Iterator[Server]:
+    srv = Server(sample_db)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture()
+def empty_db() -> Iterator[str]:
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
