@@ -126,7 +126,7 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self._exact: dict[tuple[str, str], Route] = {}
-        self._templated: list[Route] = []
+        self._templated: dict[str, list[Route]] = {}  # by first path segment
 
     def add(self, method: str, template: str, handler: Handler, summary: str = "", **doc: Any) -> None:
         pattern = None
@@ -137,7 +137,7 @@ class Router:
         if pattern is None:
             self._exact[(method, template)] = route
         else:
-            self._templated.append(route)
+            self._templated.setdefault(_first_segment(template), []).append(route)
 
     def get(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
         return self._decorator("GET", template, summary, doc)
@@ -165,7 +165,7 @@ class Router:
         if route is not None:
             return route, {}, True
         path_known = False
-        for r in self._templated:
+        for r in self._templated.get(_first_segment(path), ()):
             m = r.pattern.match(path)  # type: ignore[union-attr]
             if m is not None:
                 if r.method == method:
@@ -174,3 +174,7 @@ class Router:
         if not path_known:
             path_known = any(p == path for (_, p) in self._exact)
         return None, {}, path_known
+
+
+def _first_segment(path: str) -> str:
+    return path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""

@@ -1,0 +1,78 @@
+"""`atelier up`, the README's first command: embedded PostgreSQL, generated data, the server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from conftest import ROOT, free_port
+
+
+def start_up(home: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["ATELIER_HOME"] = str(home)
+    return subprocess.Popen([sys.executable, "-m", "atelier", "up", "--port", str(port), "--scale", "0.0005"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_ready(proc: subprocess.Popen[str], url: str, within: float = 240) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"atelier up exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(url + "/products/1", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("atelier up did not serve in time")
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    return out
+
+
+def postmaster_running(home: Path) -> bool:
+    pid_file = home / "pgdata" / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def test_up_serves_from_embedded_database_and_reuses_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_up(home, port)
+    try:
+        wait_ready(proc, url)
+        assert httpx.get(url + "/products/1/related").json() == [2, 3, 8, 7]
+        assert httpx.get(url + "/products/11/styles").json() == {"product_id": "11", "results": []}
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert "embedded PostgreSQL stopped" in out
+    assert not postmaster_running(home)
+
+    proc = start_up(home, port)  # the second run reuses the data: no generation, no load
+    try:
+        wait_ready(proc, url)
+        assert httpx.get(url + "/products/1").json()["name"] == "Camo Onesie"
+    finally:
+        out = stop(proc)
+    assert "database has data" in out
+    assert not postmaster_running(home)
