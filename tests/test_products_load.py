@@ -145,11 +145,12 @@ def test_bom_crlf_copies_load_the_same(tmp_path: Path, empty_db: str) -> None:
 
 def test_reload_is_idempotent(tmp_path: Path, empty_db: str) -> None:
     env = {"DATABASE_URL": empty_db}
-    atelier("load", "--data", str(SAMPLE), "--only", "products", env=env)
+    rejects_dir = str(tmp_path / "rejects")
+    atelier("load", "--data", str(SAMPLE), "--rejects", rejects_dir, "--only", "products", env=env)
     tables = ["product", "feature", "style", "photo", "sku", "related"]
     first = {t: query(empty_db, f"SELECT * FROM products.{t} ORDER BY id") for t in tables}
     styles_first = query(empty_db, "SELECT product_id, styles, related FROM products.document ORDER BY 1")
-    atelier("load", "--data", str(SAMPLE), "--only", "products", env=env)
+    atelier("load", "--data", str(SAMPLE), "--rejects", rejects_dir, "--only", "products", env=env)
     second = {t: query(empty_db, f"SELECT * FROM products.{t} ORDER BY id") for t in tables}
     styles_second = query(empty_db, "SELECT product_id, styles, related FROM products.document ORDER BY 1")
     for t in tables:

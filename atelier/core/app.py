@@ -27,6 +27,7 @@ class App:
         self.router = router
         self.pool: Pool | None = None
         self.observers: list[Observer] = []
+        self.state: dict[str, Any] = {}  # per-process objects services keep (readers, batchers)
         self._openapi: bytes | None = None
 
     def start(self) -> None:

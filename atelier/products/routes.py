@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from ..core.batching import KeyedReader
 from ..core.http import Request, Response, Router, not_found, raw_json
 from ..core.params import PG_INT_MAX, parse_id, parse_paging
 
@@ -12,6 +13,7 @@ router = Router()
 INVALID_ID = "Error: invalid product_id provided"
 
 DOCUMENT = "SELECT {0} FROM products.document WHERE product_id = $1"
+DOCUMENTS = "SELECT product_id, {0} FROM products.document WHERE product_id = ANY($1::int[])"
 PAGE = "SELECT product_id, summary FROM products.document WHERE position > $1 ORDER BY position LIMIT $2"
 
 
@@ -20,9 +22,18 @@ def _head(request: Request, product_id: int) -> bytes:
     return b'{"id":%d,"campus":%s,' % (product_id, orjson.dumps(request.app.settings.campus))
 
 
+def _reader(request: Request, column: str) -> KeyedReader:
+    """One batching reader per document column and worker process."""
+    readers = request.app.state.setdefault("products.readers", {})
+    reader = readers.get(column)
+    if reader is None:
+        reader = readers[column] = KeyedReader(request.app.db(), DOCUMENTS.format(column), DOCUMENT.format(column))
+    return reader
+
+
 async def _document(request: Request, column: str) -> tuple[int, bytes]:
     product_id = parse_id(request.params["product_id"], INVALID_ID)
-    body = await request.app.db().fetchval(DOCUMENT.format(column), product_id)
+    body = await _reader(request, column).get(product_id)
     if body is None:
         raise not_found("product")
     return product_id, body
