@@ -137,7 +137,7 @@ async def load_data(database_url: str, data: Path, rejects: Path | None, only: l
         for service in by_names(only):
             if service.load is None:
                 continue
-            ctx = await load_service(conn, service, data, rejects, ids)
+            ctx = await load_service(conn, database_url, service, data, rejects, ids)
             if ctx is not None:
                 for r in ctx.reports:
                     totals[0] += r.read

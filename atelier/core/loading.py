@@ -29,10 +29,14 @@ class RowError(ValueError):
 # --- field parsers: str -> value, raising RowError with a readable reason ------------------------
 
 def _int(raw: str) -> int:
-    s = raw.strip()
-    if not s or not (s.isdigit() or (s[0] == "-" and s[1:].isdigit())) or not s.isascii():
+    """Decimal digits with an optional sign and stray surrounding whitespace (legacy junk)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RowError(f"not an integer: {raw!r}") from None
+    if "_" in raw or not raw.isascii():  # int() also takes `1_000` and non-ASCII digits
         raise RowError(f"not an integer: {raw!r}")
-    return int(s)
+    return value
 
 
 def positive_id(raw: str) -> int:
@@ -248,16 +252,22 @@ class LegacyReader:
 
     def records(self) -> Iterator[tuple[int, str]]:
         with open(self.path, "r", encoding="utf-8-sig", newline="", errors="surrogateescape") as fh:
-            lines = _physical_lines(fh)
+            lines = iter(fh)
             first = next(lines, None)
             if first is None:
                 return
-            self.header = [h.strip() for h in next(csv.reader([first[1]]))]
+            self.header = [h.strip() for h in next(csv.reader([first.rstrip("\r\n")]))]
             pending: tuple[int, str] | None = None
-            for number, line in lines:
+            number = 1
+            for line in lines:
+                number += 1
+                if line[-1:] == "\n":
+                    line = line[:-2] if line[-2:-1] == "\r" else line[:-1]
+                elif line[-1:] == "\r":
+                    line = line[:-1]
                 if pending is not None:
                     start, text_so_far = pending
-                    if self._closes_record(line, text_so_far, number - start):
+                    if self._closes_record(line, number - start):
                         yield start, text_so_far
                         pending = None
                     else:
@@ -275,35 +285,27 @@ class LegacyReader:
             if pending is not None:
                 yield pending
 
-    def _closes_record(self, next_line: str, open_text: str, span: int) -> bool:
+    def _closes_record(self, next_line: str, span: int) -> bool:
         """Decides whether the open record ends before `next_line` (its quote was never closed)."""
-        if self.repair or span > self.MAX_JOIN or _STARTS_RECORD.match(next_line):
-            return True
-        return False
+        return self.repair or span > self.MAX_JOIN or _STARTS_RECORD.match(next_line) is not None
 
     def parsed(self) -> Iterator[tuple[int, str, list[str]]]:
-        """(line number, raw text, fields), with unterminated records closed."""
-        for number, raw in self.records():
-            if raw.count('"') % 2:  # closed by _closes_record: repair the missing quote
-                self.repaired += 1
-                fixed = raw + '"'
-            else:
-                fixed = raw
-            if '"' not in fixed:
-                yield number, raw, fixed.split(",")
-            else:
-                yield number, raw, next(csv.reader([fixed]))
+        """(line number, raw text, fields), with unterminated records closed. Every logical record
+        has balanced quotes when it reaches csv.reader, so the reader yields one row per record."""
+        current: list[tuple[int, str]] = [(0, "")]
 
+        def logical() -> Iterator[str]:
+            for number, raw in self.records():
+                current[0] = (number, raw)
+                if raw.count('"') % 2:  # closed by _closes_record: repair the missing quote
+                    self.repaired += 1
+                    yield raw + '"'
+                else:
+                    yield raw
 
-def _physical_lines(fh: TextIO) -> Iterator[tuple[int, str]]:
-    number = 0
-    for line in fh:
-        number += 1
-        if line.endswith("\n"):
-            line = line[:-1]
-        if line.endswith("\r"):
-            line = line[:-1]
-        yield number, line
+        for fields in csv.reader(logical()):
+            number, raw = current[0]
+            yield number, raw, fields
 
 
 # --- loading one file ----------------------------------------------------------------------------

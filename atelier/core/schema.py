@@ -44,8 +44,9 @@ async def _set_version(conn: asyncpg.Connection, service: Service) -> None:
         service.name, service.version)
 
 
-async def load_service(conn: asyncpg.Connection, service: Service, data_dir: Path, rejects_dir: Path | None,
-                       ids: dict[str, IdSet], echo: Callable[[str], None] = print) -> LoadContext | None:
+async def load_service(conn: asyncpg.Connection, database_url: str, service: Service, data_dir: Path,
+                       rejects_dir: Path | None, ids: dict[str, IdSet],
+                       echo: Callable[[str], None] = print) -> LoadContext | None:
     """Loads a service's files into a fresh staging schema, then swaps it in atomically: readers
     see the old data until the swap, and a failed load leaves the live schema untouched."""
     assert service.load is not None
@@ -59,7 +60,7 @@ async def load_service(conn: asyncpg.Connection, service: Service, data_dir: Pat
     await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
     await conn.execute(f"CREATE SCHEMA {staging}")
     await service.create_tables(conn, staging)
-    ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, echo=echo)
+    ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, database_url=database_url, echo=echo)
     try:
         await service.load(ctx)
         async with conn.transaction():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ class LoadContext:
     data_dir: Path
     rejects_dir: Path | None
     ids: dict[str, IdSet]  # "service.table" -> ids loaded in this run
+    database_url: str = ""  # for work a service spreads over several connections
     reports: list[FileReport] = field(default_factory=list)
     echo: Callable[[str], None] = print
 
@@ -44,6 +46,24 @@ class LoadContext:
         """A timed SQL step of the load (indexes, precomputed documents)."""
         started = time.monotonic()
         await self.conn.execute(sql)
+        self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
+
+    async def parallel_step(self, label: str, statements: list[str], connections: int = 2) -> None:
+        """Timed SQL statements run on `connections` connections at once (each in autocommit:
+        the staging schema is invisible to readers until the swap, so partial work is harmless)."""
+        started = time.monotonic()
+        queue = list(reversed(statements))
+
+        async def worker() -> None:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                await conn.execute("SET work_mem = '256MB'; SET synchronous_commit = off")
+                while queue:
+                    await conn.execute(queue.pop())
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(worker() for _ in range(max(1, connections))))
         self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
 
 

@@ -1,7 +1,10 @@
 """SQL that precomputes every products answer as compact JSON text (key order as the contract).
 
 Objects are assembled by concatenation with `to_json(text)` for escaping, because PostgreSQL's
-json_build_object prints ` : ` and jsonb reorders keys.
+json_build_object prints ` : ` and jsonb reorders keys. Each product's document is built from
+index lookups of its own rows (correlated subqueries on the (parent, id) indexes), which avoids
+sorting the multi-gigabyte child tables; `{lo}`/`{hi}` cut the work into ranges that run on
+several connections at once.
 """
 
 JSON_TEXT = "coalesce(to_json({0})::text, 'null')"
@@ -16,50 +19,51 @@ def j(expr: str) -> str:
     return JSON_TEXT.format(expr)
 
 
-BUILD = f"""
-CREATE TEMP TABLE style_photos ON COMMIT DROP AS
-SELECT style_id, '[' || string_agg('{{"thumbnail_url":' || {j('thumbnail_url')} || ',"url":' || {j('url')} || '}}', ','
-                                   ORDER BY id) || ']' AS photos
-FROM {{s}}.photo GROUP BY style_id;
+CHILD_INDEXES = """
+CREATE INDEX ON {s}.feature (product_id, id);
+CREATE INDEX ON {s}.style (product_id, id);
+CREATE INDEX ON {s}.photo (style_id, id);
+CREATE INDEX ON {s}.sku (style_id, id);
+CREATE INDEX ON {s}.related (current_product_id, id);
+ANALYZE {s}.product, {s}.feature, {s}.style, {s}.photo, {s}.sku, {s}.related;
+"""
 
-CREATE TEMP TABLE style_skus ON COMMIT DROP AS
-SELECT style_id, '{{' || string_agg('"' || id || '":{{"quantity":' || coalesce(quantity::text, 'null')
-                                    || ',"size":' || {j('size')} || '}}', ',' ORDER BY id) || '}}' AS skus
-FROM {{s}}.sku GROUP BY style_id;
+PHOTOS = f"""(SELECT '[' || string_agg('{{"thumbnail_url":' || {j('ph.thumbnail_url')} || ',"url":' || {j('ph.url')}
+                             || '}}', ',' ORDER BY ph.id) || ']'
+         FROM {{s}}.photo ph WHERE ph.style_id = st.id)"""
 
-CREATE TEMP TABLE product_styles ON COMMIT DROP AS
-SELECT s.product_id,
-       string_agg('{{"style_id":' || s.id || ',"name":' || {j('s.name')}
-                  || ',"original_price":' || to_json({MONEY.format('s.original_price')})::text
-                  || ',"sale_price":' || coalesce(to_json({MONEY.format('s.sale_price')})::text, 'null')
-                  || ',"default?":' || s.default_style::text
-                  || ',"photos":' || coalesce(sp.photos, '{NO_PHOTOS}')
-                  || ',"skus":' || coalesce(ss.skus, '{NO_SKUS}') || '}}', ',' ORDER BY s.id) AS styles
-FROM {{s}}.style s
-LEFT JOIN style_photos sp ON sp.style_id = s.id
-LEFT JOIN style_skus ss ON ss.style_id = s.id
-GROUP BY s.product_id;
+SKUS = f"""(SELECT '{{' || string_agg('"' || k.id || '":{{"quantity":' || coalesce(k.quantity::text, 'null')
+                             || ',"size":' || {j('k.size')} || '}}', ',' ORDER BY k.id) || '}}'
+         FROM {{s}}.sku k WHERE k.style_id = st.id)"""
 
-CREATE TEMP TABLE product_features ON COMMIT DROP AS
-SELECT product_id, '[' || string_agg('{{"feature":' || {j('feature')} || ',"value":' || {j('value')} || '}}', ','
-                                     ORDER BY id) || ']' AS features
-FROM {{s}}.feature GROUP BY product_id;
+STYLES = f"""(SELECT string_agg('{{"style_id":' || st.id || ',"name":' || {j('st.name')}
+                  || ',"original_price":' || to_json({MONEY.format('st.original_price')})::text
+                  || ',"sale_price":' || coalesce(to_json({MONEY.format('st.sale_price')})::text, 'null')
+                  || ',"default?":' || st.default_style::text
+                  || ',"photos":' || coalesce({PHOTOS}, '{NO_PHOTOS}')
+                  || ',"skus":' || coalesce({SKUS}, '{NO_SKUS}') || '}}', ',' ORDER BY st.id)
+         FROM {{s}}.style st WHERE st.product_id = p.id)"""
 
-CREATE TEMP TABLE product_related ON COMMIT DROP AS
-SELECT current_product_id AS product_id, '[' || string_agg(related_product_id::text, ',' ORDER BY id) || ']' AS related
-FROM {{s}}.related GROUP BY current_product_id;
+FEATURES = f"""(SELECT '[' || string_agg('{{"feature":' || {j('f.feature')} || ',"value":' || {j('f.value')} || '}}', ','
+                                   ORDER BY f.id) || ']'
+         FROM {{s}}.feature f WHERE f.product_id = p.id)"""
 
+RELATED = """(SELECT '[' || string_agg(r.related_product_id::text, ',' ORDER BY r.id) || ']'
+         FROM {s}.related r WHERE r.current_product_id = p.id)"""
+
+FIELDS = (f"""'"name":' || {j('p.name')} || ',"slogan":' || {j('p.slogan')} || ',"description":' || {j('p.description')}
+             || ',"category":' || {j('p.category')} || ',"default_price":"' || p.default_price || '.00"'
+             || ',"created_at":"' || {ISO_MS.format('p.created_at')} || '","updated_at":"'
+             || {ISO_MS.format('p.updated_at')} || '"'""")
+
+# Products with id in [lo, hi); `before` is the number of products with a smaller id.
+BUILD_RANGE = f"""
 INSERT INTO {{s}}.document (product_id, position, summary, detail, styles, related)
-SELECT p.id, row_number() OVER (ORDER BY p.id), convert_to(fields || '}}', 'UTF8'),
-       convert_to(fields || ',"features":' || coalesce(f.features, '[]') || '}}', 'UTF8'),
-       convert_to('{{"product_id":"' || p.id || '","results":[' || coalesce(ps.styles, '') || ']}}', 'UTF8'),
-       convert_to(coalesce(r.related, '[]'), 'UTF8')
-FROM (SELECT id, '"name":' || {j('name')} || ',"slogan":' || {j('slogan')} || ',"description":' || {j('description')}
-             || ',"category":' || {j('category')} || ',"default_price":"' || default_price || '.00"'
-             || ',"created_at":"' || {ISO_MS.format('created_at')} || '","updated_at":"' || {ISO_MS.format('updated_at')}
-             || '"' AS fields
-      FROM {{s}}.product) p
-LEFT JOIN product_styles ps ON ps.product_id = p.id
-LEFT JOIN product_features f ON f.product_id = p.id
-LEFT JOIN product_related r ON r.product_id = p.id;
+SELECT p.id, {{before}} + row_number() OVER (ORDER BY p.id), convert_to(fields || '}}', 'UTF8'),
+       convert_to(fields || ',"features":' || coalesce(features, '[]') || '}}', 'UTF8'),
+       convert_to('{{"product_id":"' || p.id || '","results":[' || coalesce(styles, '') || ']}}', 'UTF8'),
+       convert_to(coalesce(related, '[]'), 'UTF8')
+FROM {{s}}.product p,
+     LATERAL (SELECT {FIELDS} AS fields, {FEATURES} AS features, {STYLES} AS styles, {RELATED} AS related) d
+WHERE p.id >= {{lo}} AND p.id < {{hi}}
 """

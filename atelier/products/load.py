@@ -6,7 +6,7 @@ from ..core.loading import (
     Column, FileSpec, bool_one_zero, int_between, non_negative, nullable, nullable_text, positive_id, reference, text,
 )
 from ..core.service import LoadContext
-from .documents import BUILD
+from .documents import BUILD_RANGE, CHILD_INDEXES
 from .schema import INDEXES
 
 PRODUCT = "products.product"
@@ -37,11 +37,29 @@ FILES = [
 ]
 
 
+RANGES = 16  # product id ranges for building documents on two connections
+
+
 async def load(ctx: LoadContext) -> None:
     for spec in FILES:
         await ctx.load(spec)
     s = ctx.schema
-    async with ctx.conn.transaction():
-        await ctx.step("precompute documents", BUILD.replace("{s}", s))
-    await ctx.step("indexes and keys", INDEXES.replace("{s}", s))
-    await ctx.step("analyze", f"ANALYZE {s}.product, {s}.style, {s}.sku, {s}.document")
+    await ctx.step("child indexes", CHILD_INDEXES.replace("{s}", s))
+    await ctx.parallel_step("precompute documents", await _document_ranges(ctx))
+    await ctx.step("keys and indexes", INDEXES.replace("{s}", s))
+    await ctx.step("analyze", f"ANALYZE {s}.document")
+
+
+async def _document_ranges(ctx: LoadContext) -> list[str]:
+    """BUILD_RANGE statements over id ranges of about equal numbers of products."""
+    s = ctx.schema
+    bounds = await ctx.conn.fetch(
+        f"SELECT min(id) AS lo, count(*) AS n FROM (SELECT id, ntile({RANGES}) OVER (ORDER BY id) AS t "
+        f"FROM {s}.product) x GROUP BY t ORDER BY lo")
+    statements, before = [], 0
+    for i, row in enumerate(bounds):
+        hi = bounds[i + 1]["lo"] if i + 1 < len(bounds) else 2**31
+        statements.append(BUILD_RANGE.replace("{s}", s).replace("{lo}", str(row["lo"]))
+                          .replace("{hi}", str(hi)).replace("{before}", str(before)))
+        before += row["n"]
+    return statements
