@@ -54,27 +54,32 @@ def reference(raw: str) -> int:
     return value
 
 
-def int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = _int(raw)
-        if not low <= value <= high:
-            raise RowError(f"{value} outside {low}..{high}")
-        return value
+class int_between:  # noqa: N801  (used like a function: int_between(1, 5))
+    """An integer within low..high. A class, not a closure, so that specs pickle into loader processes."""
 
-    parse.__name__ = f"int_between_{low}_{high}"
-    return parse
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def __call__(self, raw: str) -> int:
+        value = _int(raw)
+        if not self.low <= value <= self.high:
+            raise RowError(f"{value} outside {self.low}..{self.high}")
+        return value
 
 
 non_negative = int_between(0, INT_MAX)
 
 
-def nullable(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parse_nullable(raw: str) -> Any:
-        if raw.strip() == "null" or raw == "":
-            return None
-        return parse(raw)
+class nullable:  # noqa: N801
+    """The bare word `null` (or an empty field) is None; anything else goes to `parse`."""
 
-    return parse_nullable
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        self.parse = parse
+
+    def __call__(self, raw: str) -> Any:
+        if raw == "null" or raw == "" or raw.strip() == "null":
+            return None
+        return self.parse(raw)
 
 
 def text(raw: str) -> str:

@@ -19,14 +19,6 @@ def j(expr: str) -> str:
     return JSON_TEXT.format(expr)
 
 
-CHILD_INDEXES = """
-CREATE INDEX ON {s}.feature (product_id, id);
-CREATE INDEX ON {s}.style (product_id, id);
-CREATE INDEX ON {s}.photo (style_id, id);
-CREATE INDEX ON {s}.sku (style_id, id);
-CREATE INDEX ON {s}.related (current_product_id, id);
-ANALYZE {s}.product, {s}.feature, {s}.style, {s}.photo, {s}.sku, {s}.related;
-"""
 
 PHOTOS = f"""(SELECT '[' || string_agg('{{"thumbnail_url":' || {j('ph.thumbnail_url')} || ',"url":' || {j('ph.url')}
                              || '}}', ',' ORDER BY ph.id) || ']'

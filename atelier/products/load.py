@@ -6,8 +6,8 @@ from ..core.loading import (
     Column, FileSpec, bool_one_zero, int_between, non_negative, nullable, nullable_text, positive_id, reference, text,
 )
 from ..core.service import LoadContext
-from .documents import BUILD_RANGE, CHILD_INDEXES
-from .schema import INDEXES
+from .documents import BUILD_RANGE
+from .schema import CHILD_INDEXES, INDEXES, statements
 
 PRODUCT = "products.product"
 STYLE = "products.style"
@@ -41,13 +41,16 @@ RANGES = 16  # product id ranges for building documents on two connections
 
 
 async def load(ctx: LoadContext) -> None:
-    for spec in FILES:
-        await ctx.load(spec)
+    by_file = {spec.file: spec for spec in FILES}
+    await ctx.load(by_file["product.csv"])
+    await ctx.load_concurrently([by_file["features.csv"], by_file["styles.csv"], by_file["related.csv"]])
+    await ctx.load_concurrently([by_file["photos.csv"], by_file["skus.csv"]])
     s = ctx.schema
-    await ctx.step("child indexes", CHILD_INDEXES.replace("{s}", s))
+    await ctx.parallel_step("child indexes", statements(CHILD_INDEXES, s))
+    await ctx.step("analyze", f"ANALYZE {s}.product, {s}.feature, {s}.style, {s}.photo, {s}.sku, {s}.related")
     await ctx.parallel_step("precompute documents", await _document_ranges(ctx))
-    await ctx.step("keys and indexes", INDEXES.replace("{s}", s))
-    await ctx.step("analyze", f"ANALYZE {s}.document")
+    await ctx.parallel_step("keys and indexes", statements(INDEXES, s))
+    await ctx.step("analyze documents", f"ANALYZE {s}.document")
 
 
 async def _document_ranges(ctx: LoadContext) -> list[str]:

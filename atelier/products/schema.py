@@ -27,16 +27,24 @@ CREATE TABLE {s}.document (
     summary bytea NOT NULL, detail bytea NOT NULL, styles bytea NOT NULL, related bytea NOT NULL);
 """
 
+# Read while building the documents: each product's rows by (parent, id).
+CHILD_INDEXES = """
+CREATE INDEX ON {s}.feature (product_id, id);
+CREATE INDEX ON {s}.style (product_id, id);
+CREATE INDEX ON {s}.photo (style_id, id);
+CREATE INDEX ON {s}.sku (style_id, id);
+CREATE INDEX ON {s}.related (current_product_id, id);
+"""
+
 INDEXES = """
 ALTER TABLE {s}.product ADD PRIMARY KEY (id);
-ALTER TABLE {s}.feature ADD PRIMARY KEY (id);
 ALTER TABLE {s}.style ADD PRIMARY KEY (id);
-ALTER TABLE {s}.photo ADD PRIMARY KEY (id);
 ALTER TABLE {s}.sku ADD PRIMARY KEY (id);
-ALTER TABLE {s}.related ADD PRIMARY KEY (id);
 ALTER TABLE {s}.document ADD PRIMARY KEY (product_id);
 CREATE UNIQUE INDEX ON {s}.document (position) INCLUDE (product_id);
 """
+# feature, photo and related ids are unique by construction (the loader rejects duplicates) and
+# are only read through their (parent, id) indexes (CHILD_INDEXES), so they carry no primary key.
 
 
 async def create_tables(conn: asyncpg.Connection, schema: str) -> None:
@@ -44,4 +52,10 @@ async def create_tables(conn: asyncpg.Connection, schema: str) -> None:
 
 
 async def create_indexes(conn: asyncpg.Connection, schema: str) -> None:
+    await conn.execute(CHILD_INDEXES.replace("{s}", schema))
     await conn.execute(INDEXES.replace("{s}", schema))
+
+
+def statements(ddl: str, schema: str) -> list[str]:
+    """The statements of a DDL block, for running them on several connections at once."""
+    return [q.strip() for q in ddl.replace("{s}", schema).split(";") if q.strip()]
