@@ -129,6 +129,21 @@ def test_defective_input_every_row_loaded_or_rejected(tmp_path: Path, empty_db: 
     assert photo == "https://x/b?w=300&q=80"
 
 
+def test_loading_in_several_processes_gives_the_same_result(tmp_path: Path, empty_db: str) -> None:
+    data = tmp_path / "data"
+    write_defective(data)
+    env = {"DATABASE_URL": empty_db}
+    sequential = summary_counts(atelier("load", "--data", str(data), "--rejects", str(tmp_path / "r1"),
+                                        "--only", "products", env=env).stdout)
+    docs_sequential = query(empty_db, "SELECT product_id, position, styles, related FROM products.document ORDER BY 1")
+    concurrent = summary_counts(atelier("load", "--data", str(data), "--rejects", str(tmp_path / "r2"),
+                                        "--only", "products", env={**env, "ATELIER_LOAD_CONCURRENT_BYTES": "0"}).stdout)
+    docs_concurrent = query(empty_db, "SELECT product_id, position, styles, related FROM products.document ORDER BY 1")
+    assert sequential == concurrent
+    assert docs_sequential == docs_concurrent
+    assert rejects(tmp_path / "r1") == rejects(tmp_path / "r2")
+
+
 def test_bom_crlf_copies_load_the_same(tmp_path: Path, empty_db: str) -> None:
     write_defective(tmp_path / "plain")
     write_defective(tmp_path / "bom", bom_crlf=True)

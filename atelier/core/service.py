@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +32,8 @@ class LoadContext:
     reports: list[FileReport] = field(default_factory=list)
     echo: Callable[[str], None] = print
 
-    CONCURRENT_BYTES = 64 << 20  # below this, files load one after the other in this process
+    # below this many bytes, files load one after the other in this process
+    CONCURRENT_BYTES = int(os.environ.get("ATELIER_LOAD_CONCURRENT_BYTES", 64 << 20))
 
     async def load(self, spec: FileSpec) -> FileReport:
         report = await load_file(self.conn, self.schema, spec, self.data_dir / spec.file, self.rejects_dir,
