@@ -40,10 +40,9 @@ rows never get one; 0 turns them off). Shape defects, per generated product or s
 Row defects, per generated row, with their weights:
   every file:
     swap           *  the row and the next are written in swapped order (id `8` before `7`).
-  product.csv (swap 4)
-    whitespace     2  `default_price` gets one space before or after (` 42`, `42 `): valid
+  product.csv (swap 4; never an invalid row, so that every product id 1..N loads)
+    whitespace     3  `default_price` gets one space before or after (` 42`, `42 `): valid
                       after stripping.
-    junk           1  `default_price` is its digits followed by `x` (`42x`): invalid.
   features.csv (swap 3)
     null           3  `value` is `null` for a feature that normally has one.
     orphan         1  `product_id` is above the last product id: the product does not exist.
@@ -436,12 +435,12 @@ def render_products(job: Job, task: Task) -> tuple[list[str], int]:
     names = [quote(f"{p}{f}{z} {c}") for p, f, z, c in zip(prefixes, firsts, infixes, category)]
     descriptions = [quote(" ".join(picked[e - k:e])) for e, k in zip(ends, lengths)]
     default = [price_of[pid - span.start] for pid in ids]
-    hits, drng = _hits(job, ("product.csv", "defects", block), n, ("swap", "space", "junk"), (4, 2, 1))
+    # No invalid product rows: every product id must load, so that paging over the full data set
+    # gives the legacy answer (/products?page=100002&count=10 is exactly product 1000011).
+    hits, drng = _hits(job, ("product.csv", "defects", block), n, ("swap", "space"), (4, 3))
     for i, what in hits:
         if what == "space":
             default[i] = _space(drng, default[i])
-        elif what == "junk":
-            default[i] = f"{default[i]}x"
     lines = _lines("%s,%s,%s,%s,%s,%s", ids, names, map(quote, slogans), descriptions, map(quote, category), default)
     _swap(lines, [i for i, what in hits if what == "swap"], ids)
     if verbatim:
