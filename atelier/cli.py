@@ -36,10 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve the API")
     _serve_flags(serve)
 
-    up = sub.add_parser("up", help="embedded default: database, data and server in one command")
-    _serve_flags(up)
-    up.add_argument("--scale", type=float, default=0.01, help="scale of the data set generated when empty")
-    up.add_argument("--seed", type=int, default=1)
+    up_parser = sub.add_parser("up", help="embedded default: database, data and server in one command")
+    _serve_flags(up_parser)
+    up_parser.add_argument("--scale", type=float, default=0.01, help="scale of the data set generated when empty")
+    up_parser.add_argument("--seed", type=int, default=1)
 
     try:
         from .loadtest.cli import add_parser as add_loadtest
