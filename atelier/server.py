@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from . import __version__
+from .core import dashboard, metrics
 from .core.app import App
 from .core.config import Settings
 from .core.http import Request, Response, Router, raw_json, text_response
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> App:
     router.add("GET", "/openapi.json", openapi_json, "This OpenAPI document")
     router.add("GET", "/docs", docs, "Human-readable API documentation")
     router.add("GET", "/health", health, "Liveness and database reachability")
+    metrics.install(app)  # /metrics, /metrics.json and the per-request observer (ATELIER_METRICS=0: off)
+    dashboard.install(app)  # /dashboard
     return app
 
 
@@ -57,6 +60,7 @@ def serve(settings: Settings, interface: str = "rsgi") -> None:
     from .core.config import export
 
     export(settings)  # worker processes read their settings from the environment
+    metrics.prepare_directory()  # exported to the workers as ATELIER_METRICS_DIR; removed at exit
     target = "atelier.server:rsgi_app" if interface == "rsgi" else "atelier.server:asgi_app"
     Server(
         target,

@@ -1,0 +1,206 @@
+"""Running wrk (Debian's `wrk` package) with atelier's Lua engine (wrk.lua) and reading its result.
+
+wrk is a C load generator. The engine runs one connection per wrk thread so that it can pair
+every response with its request (see wrk.lua); a closed loop can instead share a few threads
+among its connections and time requests on a few probe connections (see run). Measured on the
+2-core machine: about 20 µs of generator CPU per request closed loop with shared threads, 70-90
+µs open loop (a thread per connection and a timer per request); k6 takes 200-300 µs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from .mixes import Mix
+
+RESOLUTION = 50  # histogram buckets per factor e of latency: each bucket is 2% wide
+RESULT_PREFIX = "ATELIER-RESULT "
+MAX_CONNECTIONS = 512
+PROBES = 4  # closed loop with shared threads: connections that time every request (see run)
+START_LEAD_S = 0.3  # open loop: time for wrk to start its threads and connect before the schedule
+
+
+class ToolMissing(RuntimeError):
+    pass
+
+
+@dataclass
+class Plan:
+    """One wrk run: closed loop when rate is 0, else `rate` requests/s scheduled for `duration` s."""
+
+    url: str
+    mix: Mix
+    ranges: dict[str, tuple[int, int]]
+    duration: float
+    connections: int
+    rate: float = 0.0
+    timeout: float = 2.0  # a response slower than this counts as an error (timeout)
+    seed: int = 1
+    threads: int | None = None  # None: one per connection (exact latency); fewer: cheaper, closed loop only
+
+    @property
+    def exact(self) -> bool:
+        return self.threads is None or self.threads >= self.connections
+
+
+@dataclass
+class Raw:
+    """What the engine measured, plus the generator's own CPU time."""
+
+    data: dict[str, Any]
+    cpu_seconds: float
+    wall_seconds: float
+    window_seconds: float  # the measured window: the schedule (open loop) or wrk's run (closed)
+    commands: list[list[str]]
+
+
+def wrk_path() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise ToolMissing("wrk is not installed: `apt-get install -y wrk` (or run bench/install-tools.sh)")
+    return path
+
+
+def version() -> str:
+    out = subprocess.run([wrk_path(), "-v"], capture_output=True, text=True).stdout
+    return out.split("Copyright")[0].strip() or "wrk"
+
+
+_PLAIN = frozenset(" /?&=_-.{}:,[]@")
+
+
+def _lua(value: Any) -> str:
+    """A Python value as a Lua literal (dicts, lists, numbers, strings, bytes, booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nil"
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return '"' + "".join(chr(b) if b < 128 and (chr(b).isalnum() or chr(b) in _PLAIN) else f"\\{b:03d}" for b in value) + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(_lua(v) for v in value) + "}"
+    raise TypeError(f"no Lua literal for {type(value).__name__}")
+
+
+def script(plan: Plan, t0_us: float, t_end_us: float) -> str:
+    endpoints = []
+    cum = 0.0
+    for endpoint, weight in plan.mix.parts:
+        cum += weight
+        head, _, tail = endpoint.path.partition("{id}")
+        headers = {"Content-Type": "application/json"} if endpoint.body is not None else {}
+        endpoints.append({"cum": cum, "method": endpoint.method, "head": head, "tail": tail,
+                          "kind": endpoint.ids if "{id}" in endpoint.path else "", "headers": headers,
+                          "body": endpoint.body, "cookie": endpoint.path == "/cart"})
+    endpoints[-1]["cum"] = 2.0  # never fall off the end through rounding
+    config = {
+        "rate": plan.rate, "connections": plan.connections, "exact": plan.exact, "t0": t0_us, "t_end": t_end_us,
+        "timeout_us": plan.timeout * 1e6, "resolution": RESOLUTION, "seed": plan.seed,
+        "ranges": {k: list(v) for k, v in plan.ranges.items()}, "endpoints": endpoints,
+    }
+    engine = resources.files("atelier.loadtest").joinpath("wrk.lua").read_text(encoding="utf-8")
+    return f"local C = {_lua(config)}\n{engine}"
+
+
+def run(plan: Plan) -> Raw:
+    """Runs wrk (two processes for a cheap closed loop, see below); bounded: wrk stops by itself.
+
+    With fewer threads than connections, the bulk of the load runs on `threads` threads that only
+    count answers, and PROBES more connections, one thread each, measure every request's latency
+    exactly: a sample of the same closed loop, under the same load.
+    """
+    if not 1 <= plan.connections <= MAX_CONNECTIONS:
+        raise ValueError(f"connections must be between 1 and {MAX_CONNECTIONS}")
+    open_loop = plan.rate > 0
+    if open_loop and not plan.exact:
+        raise ValueError("an open-loop (rate) run needs one thread per connection")
+    base = urlsplit(plan.url)
+    target = f"{base.scheme}://{base.netloc}/"
+    lead = START_LEAD_S if open_loop else 0.0
+    grace = min(max(plan.timeout, 1.0), 3.0) if open_loop else 0.0  # let the last requests finish
+    wrk_seconds = max(1, math.ceil(lead + plan.duration + grace))
+    t0 = time.monotonic_ns() / 1000 + lead * 1e6
+    t_end = t0 + plan.duration * 1e6
+    if plan.exact:
+        parts = [(plan, plan.connections)]
+    else:
+        threads = max(1, plan.threads or 1)
+        probes = min(PROBES, plan.connections - threads) if plan.connections > threads else 0
+        bulk = plan.connections - probes
+        bulk -= bulk % threads
+        if bulk < threads:
+            raise ValueError(f"too few connections ({plan.connections}) for {threads} threads")
+        parts = [(replace(plan, connections=bulk), threads)]
+        if probes:
+            parts.append((replace(plan, connections=probes, threads=None, seed=plan.seed + 1000), probes))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    procs, paths, commands = [], [], []
+    try:
+        for part, threads in parts:
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="atelier-wrk-", delete=False) as f:
+                f.write(script(part, t0, t_end))
+                paths.append(f.name)
+            command = [wrk_path(), "-t", str(threads), "-c", str(part.connections), "-d", f"{wrk_seconds}s",
+                       "--timeout", f"{max(2, math.ceil(plan.timeout))}s", "-s", f.name, target]
+            commands.append(command)
+            procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        outputs = [p.communicate(timeout=wrk_seconds + 30) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for path in paths:
+            os.unlink(path)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    results = []
+    for p, (out, err) in zip(procs, outputs):
+        line = next((ln for ln in out.splitlines() if ln.startswith(RESULT_PREFIX)), None)
+        if p.returncode != 0 or line is None:
+            raise RuntimeError(f"wrk failed (exit {p.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
+        results.append(orjson.loads(line[len(RESULT_PREFIX):]))
+    data = results[0] if len(results) == 1 else merge(results[0], results[1])
+    # Open loop, the window runs from the first scheduled send to the end of the schedule or, if
+    # the server fell behind, to its last answer; closed loop, it is wrk's run.
+    window = max(plan.duration, data["last_s"]) if open_loop else data["duration_us"] / 1e6
+    return Raw(data, cpu, wall, window, commands)
+
+
+def merge(bulk: dict[str, Any], probe: dict[str, Any]) -> dict[str, Any]:
+    """Counts from both processes; latency (histograms, sums, maxima) from the probe only."""
+    out = dict(probe)
+    for name in ("sent", "completed", "wrk_requests", "bytes"):
+        out[name] = bulk[name] + probe[name]
+    out["duration_us"] = max(bulk["duration_us"], probe["duration_us"])
+    out["last_s"] = max(bulk["last_s"], probe["last_s"])
+    out["errors"] = {k: bulk["errors"].get(k, 0) + v for k, v in probe["errors"].items()}
+    # The bulk cannot time its answers; wrk's own count of answers slower than --timeout stands in.
+    out["late_ok"] = probe["late_ok"] + bulk["errors"].get("timeout", 0)
+    for name in ("status", "sec_n", "sec_e"):
+        merged = dict(probe[name])
+        for k, v in bulk[name].items():
+            merged[k] = merged.get(k, 0) + v
+        out[name] = merged
+    out["latency_sample"] = probe["completed"]
+    return out
