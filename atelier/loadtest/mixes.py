@@ -16,6 +16,10 @@ REVIEWS_PER_PRODUCT = 5_774_952 / FULL_PRODUCTS
 PAGE_SIZE = 5  # the list endpoint's default count
 
 INTERACTION = b'{"element":"img","widget":"related-products","time":"2021-03-17T12:00:00.000Z"}'
+# A new review of a random product ({id} is replaced per request): no characteristics, so it is
+# valid for every product.
+REVIEW = (b'{"product_id":{id},"rating":4,"summary":"Load test","body":"Written by atelier loadtest.",'
+          b'"recommend":true,"name":"loadtester","email":"load@example.com","photos":[]}')
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class Endpoint:
     name: str
     method: str
     path: str  # may contain "{id}"
-    ids: str = ""  # "product", "page", "question", "review" or "" (no id)
+    ids: str = ""  # "product", "page", "question", "review" or "" (no id); fills {id} in path or body
     body: bytes | None = None
     write: bool = False
 
@@ -40,6 +44,7 @@ ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in (
     Endpoint("cart", "GET", "/cart"),
     Endpoint("interactions", "POST", "/interactions", body=INTERACTION, write=True),
     Endpoint("helpful", "PUT", "/reviews/{id}/helpful", "review", write=True),
+    Endpoint("post-review", "POST", "/reviews", "product", body=REVIEW, write=True),
     Endpoint("health", "GET", "/health"),
 )}
 

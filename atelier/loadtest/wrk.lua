@@ -64,13 +64,14 @@ local function build()
   for i = 1, #endpoints do
     if r < endpoints[i].cum then e = endpoints[i]; break end
   end
-  local path = e.head
+  local path, body = e.head, e.body
   if e.kind ~= "" then
     local range = C.ranges[e.kind]
-    path = e.head .. random(range[1], range[2]) .. e.tail
+    local id = random(range[1], range[2])
+    if e.bhead then body = e.bhead .. id .. e.btail else path = e.head .. id .. e.tail end
   end
   if e.cookie then e.headers["Cookie"] = "atelier_session=loadtest-" .. random(1, 1000) end
-  return wrk.format(e.method, path, e.headers, e.body)
+  return wrk.format(e.method, path, e.headers, body)
 end
 
 if C.rate > 0 then

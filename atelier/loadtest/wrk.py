@@ -107,9 +107,13 @@ def script(plan: Plan, t0_us: float, t_end_us: float) -> str:
         cum += weight
         head, _, tail = endpoint.path.partition("{id}")
         headers = {"Content-Type": "application/json"} if endpoint.body is not None else {}
+        body_head, _, body_tail = (endpoint.body or b"").partition(b"{id}")
+        templated_body = endpoint.body is not None and b"{id}" in endpoint.body
         endpoints.append({"cum": cum, "method": endpoint.method, "head": head, "tail": tail,
-                          "kind": endpoint.ids if "{id}" in endpoint.path else "", "headers": headers,
-                          "body": endpoint.body, "cookie": endpoint.path == "/cart"})
+                          "kind": endpoint.ids if "{id}" in endpoint.path or templated_body else "",
+                          "headers": headers, "body": None if templated_body else endpoint.body,
+                          "bhead": body_head if templated_body else None, "btail": body_tail,
+                          "cookie": endpoint.path == "/cart"})
     endpoints[-1]["cum"] = 2.0  # never fall off the end through rounding
     config = {
         "rate": plan.rate, "connections": plan.connections, "exact": plan.exact, "t0": t0_us, "t_end": t_end_us,
