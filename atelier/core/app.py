@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import orjson
 
@@ -28,6 +28,7 @@ class App:
         self.pool: Pool | None = None
         self.observers: list[Observer] = []
         self.state: dict[str, Any] = {}  # per-process objects services keep (readers, batchers)
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []  # run before the pool closes (flush batchers)
         self._openapi: bytes | None = None
 
     def start(self) -> None:
@@ -36,6 +37,11 @@ class App:
             self.pool = Pool(self.settings.database_url, size=self.settings.pool_size)
 
     async def stop(self) -> None:
+        for hook in self.on_stop:
+            try:
+                await hook()
+            except Exception:
+                log.exception("error while stopping")
         if self.pool is not None:
             await self.pool.close()
 
