@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -131,6 +132,21 @@ class Server:
             self.proc.kill()
         self.log.close()
         os.unlink(self.log.name)
+
+
+@contextmanager
+def loaded_server(data: Path, *only: str, workers: int = 2) -> Iterator[str]:
+    """A throw-away database loaded from `data` (services `only`) and a real server on it."""
+    url = create_database()
+    try:
+        atelier("load", "--data", str(data), "--only", *only, env={"DATABASE_URL": url})
+        server = Server(url, workers=workers)
+        try:
+            yield server.url
+        finally:
+            server.stop()
+    finally:
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")

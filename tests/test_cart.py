@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
+from conftest import SAMPLE, atelier, loaded_server
 from test_products_load import rejects, summary_counts
 
 INVALID_SKU = "Error: invalid sku_id provided"
@@ -43,16 +43,8 @@ def write_data(folder: Path, cart: str = CART) -> Path:
 @pytest.fixture(scope="module")
 def cart_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = write_data(tmp_path_factory.mktemp("cart") / "data")
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--only", "products", "cart", env={"DATABASE_URL": url})
-        server = Server(url, workers=2)
-        try:
-            yield server.url
-        finally:
-            server.stop()
-    finally:
-        drop_database(url)
+    with loaded_server(data, "products", "cart") as url:
+        yield url
 
 
 def client(url: str, session: str | None = None) -> httpx.Client:

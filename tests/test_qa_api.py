@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
+from conftest import SAMPLE, loaded_server
 
 INVALID_PRODUCT = "Error: invalid product_id provided"
 INVALID_QUESTION = "Error: Question body contains invalid entries"
@@ -65,16 +65,8 @@ def write_data(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def qa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = write_data(tmp_path_factory.mktemp("qa") / "data")
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--only", "products", "qa", env={"DATABASE_URL": url})
-        server = Server(url, workers=2)
-        try:
-            yield server.url
-        finally:
-            server.stop()
-    finally:
-        drop_database(url)
+    with loaded_server(data, "products", "qa") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import multiprocessing
 import time
@@ -108,6 +109,15 @@ def _load_in_process(database_url: str, schema: str, spec: FileSpec, path: Path,
 
     report = asyncio.run(go())
     return report, ids.get(ids_name, IdSet())
+
+
+def lazy_generator(module: str) -> Callable[[GenerateOptions], list[Path]]:
+    """The `generate` of `module`, imported on first use: only `atelier generate` needs it."""
+
+    def generate(options: GenerateOptions) -> list[Path]:
+        return importlib.import_module(module).generate(options)
+
+    return generate
 
 
 @dataclass

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from ..core.service import Service
+from ..core.service import Service, lazy_generator
 from . import load, routes, schema
-
-
-def _generate(options):  # imported lazily: the generator is only needed by `atelier generate`
-    from .generate import generate
-
-    return generate(options)
 
 
 SERVICE = Service(
@@ -19,5 +13,5 @@ SERVICE = Service(
     create_indexes=schema.create_indexes,
     files=tuple(spec.file for spec in load.FILES),
     load=load.load,
-    generate=_generate,
+    generate=lazy_generator("atelier.products.generate"),
 )
