@@ -17,6 +17,7 @@ from typing import Any
 from .db import Pool
 
 BATCHING = os.environ.get("ATELIER_BATCH", "1") != "0"
+IN_FLIGHT = int(os.environ.get("ATELIER_BATCH_IN_FLIGHT", "0"))  # batches running at once; 0: pool size - 1
 
 
 class KeyedReader:
@@ -27,7 +28,7 @@ class KeyedReader:
         self.pool = pool
         self.query = query
         self.single_query = single_query
-        self.max_in_flight = max_in_flight or max(1, pool.size - 1)
+        self.max_in_flight = max_in_flight or IN_FLIGHT or max(1, pool.size - 1)
         self.max_batch = max_batch
         self._pending: dict[int, list[asyncio.Future[Any]]] = {}
         self._in_flight = 0
