@@ -7,11 +7,10 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
-import orjson
 
 from .config import Settings
 from .db import Pool
-from .http import JSON, TEXT, HTTPError, Request, Response, Router, json_response, text_response
+from .http import HTTPError, Request, Response, Router, json_response, text_response
 
 log = logging.getLogger("atelier")
 
@@ -29,7 +28,6 @@ class App:
         self.observers: list[Observer] = []
         self.state: dict[str, Any] = {}  # per-process objects services keep (readers, batchers)
         self.on_stop: list[Callable[[], Awaitable[None]]] = []  # run before the pool closes (flush batchers)
-        self._openapi: bytes | None = None
 
     def start(self) -> None:
         """Called once per worker process with its event loop running or about to run."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import orjson
 
 from ..core.batching import KeyedReader
@@ -17,9 +19,14 @@ DOCUMENTS = "SELECT product_id, {0} FROM products.document WHERE product_id = AN
 PAGE = "SELECT product_id, summary FROM products.document WHERE position > $1 ORDER BY position LIMIT $2"
 
 
+@lru_cache(maxsize=8)
+def _campus_json(campus: str) -> bytes:
+    return orjson.dumps(campus)
+
+
 def _head(request: Request, product_id: int) -> bytes:
     """`{"id":N,"campus":"…",` — the part of a product document that is not precomputed."""
-    return b'{"id":%d,"campus":%s,' % (product_id, orjson.dumps(request.app.settings.campus))
+    return b'{"id":%d,"campus":%s,' % (product_id, _campus_json(request.app.settings.campus))
 
 
 def _reader(request: Request, column: str) -> KeyedReader:
@@ -46,7 +53,7 @@ async def list_products(request: Request) -> Response:
     if offset >= PG_INT_MAX:
         return raw_json(b"[]")
     rows = await request.app.db().fetch(PAGE, offset, min(count, request.app.settings.max_count))
-    campus = orjson.dumps(request.app.settings.campus)
+    campus = _campus_json(request.app.settings.campus)
     return raw_json(b"[" + b",".join(b'{"id":%d,"campus":%s,%s' % (r[0], campus, r[1]) for r in rows) + b"]")
 
 

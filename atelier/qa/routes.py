@@ -4,6 +4,7 @@ objects) cut to the page; writes update the rows and their documents in one tran
 from __future__ import annotations
 
 from ..core.batching import KeyedReader
+from ..core.db import Pool
 from ..core.http import CREATED, NO_CONTENT, HTTPError, Request, Response, Router, not_found, raw_json
 from ..core.params import parse_id, parse_paging
 from . import bodies, queries
@@ -73,9 +74,7 @@ async def add_answer(request: Request) -> Response:
     question_id = parse_id(request.params["question_id"], INVALID_QUESTION_ID)
     new = bodies.answer(request.json(bodies.INVALID_ANSWER))
     pool = request.app.db()
-    product_id = await pool.fetchval(queries.PRODUCT_OF_QUESTION, question_id)
-    if product_id is None:
-        raise not_found("question")
+    product_id = await _product_of_question(pool, question_id)
     async with pool.connection() as conn, conn.transaction():
         await queries.lock_product(conn, product_id)
         answer_id = await conn.fetchval(queries.INSERT_ANSWER, question_id, new.body, new.name, new.email)
@@ -86,12 +85,18 @@ async def add_answer(request: Request) -> Response:
     return CREATED
 
 
-async def _question_change(request: Request, update: str) -> Response:
-    question_id = parse_id(request.params["question_id"], INVALID_QUESTION_ID)
-    pool = request.app.db()
+async def _product_of_question(pool: Pool, question_id: int) -> int:
+    """The question's product; 404 when there is no such question."""
     product_id = await pool.fetchval(queries.PRODUCT_OF_QUESTION, question_id)
     if product_id is None:
         raise not_found("question")
+    return product_id
+
+
+async def _question_change(request: Request, update: str) -> Response:
+    question_id = parse_id(request.params["question_id"], INVALID_QUESTION_ID)
+    pool = request.app.db()
+    product_id = await _product_of_question(pool, question_id)
     async with pool.connection() as conn, conn.transaction():
         await queries.lock_product(conn, product_id)
         await conn.execute(update, question_id)
