@@ -107,7 +107,8 @@ def generate(args: argparse.Namespace) -> None:
           file=sys.stderr)
 
 
-async def migrate(database_url: str) -> None:
+async def migrate(database_url: str) -> list[str]:
+    """Creates missing schemas; the names of the services whose data must be reloaded."""
     import asyncpg
 
     from .core.schema import migrate as run_migrate
@@ -115,7 +116,7 @@ async def migrate(database_url: str) -> None:
 
     conn = await asyncpg.connect(database_url)
     try:
-        await run_migrate(conn, all_services())
+        return [service.name for service in await run_migrate(conn, all_services())]
     finally:
         await conn.close()
 
@@ -177,13 +178,13 @@ async def _prepare(settings: Settings, args: argparse.Namespace) -> None:
     import asyncpg
 
     assert settings.database_url
-    await migrate(settings.database_url)
+    outdated = await migrate(settings.database_url)
     conn = await asyncpg.connect(settings.database_url)
     try:
         empty = not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM products.document)")
     finally:
         await conn.close()
-    if not empty:
+    if not empty and not outdated:
         print("database has data: serving it", file=sys.stderr)
         return
     data = settings.home / f"data-{args.scale:g}-{args.seed}"
@@ -191,4 +192,6 @@ async def _prepare(settings: Settings, args: argparse.Namespace) -> None:
         gen_args = argparse.Namespace(out=data, scale=args.scale, seed=args.seed, only=None, defect_rate=0.001,
                                       bom_crlf=False, quiet=False)
         generate(gen_args)
-    await load_data(settings.database_url, data, data / "rejects", None)
+    if not empty:
+        print(f"reloading {', '.join(outdated)}: stored with an older layout", file=sys.stderr)
+    await load_data(settings.database_url, data, data / "rejects", None if empty else outdated)

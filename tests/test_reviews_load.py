@@ -17,7 +17,7 @@ import asyncpg
 import orjson
 import pytest
 
-from atelier.reviews.documents import REBUILD_ALL
+from atelier.reviews.documents import REBUILD_META, REBUILD_ORDERS, UPSERT_DOCUMENT
 from conftest import SAMPLE, atelier, create_database, drop_database
 
 PRODUCT_FILES = {
@@ -122,7 +122,8 @@ def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
     return asyncio.run(go())
 
 
-TABLES = ("review", "photo", "characteristic", "characteristic_review", "characteristic_total", "meta", "listing")
+TABLES = ("review", "photo", "characteristic", "characteristic_review", "characteristic_total", "meta", "listing",
+          "review_document")
 
 
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -216,11 +217,12 @@ def test_defective_input_every_row_loaded_or_rejected(tmp_path: Path, empty_db: 
     assert metas[4] == {"product_id": "4", "ratings": {}, "recommended": {},
                         "characteristics": {"Quality": {"id": 5, "value": None}}}
 
-    relevant = fetch(empty_db, "SELECT relevant FROM reviews.listing WHERE product_id = 1")[0][0]
-    listed = [orjson.loads(e) for e in relevant]
-    assert [r["review_id"] for r in listed] == [1, 3, 10]   # helpfulness 8, 2, 1
-    assert [p["id"] for p in listed[0]["photos"]] == [1, 2, 3]
+    assert fetch(empty_db, "SELECT relevant FROM reviews.listing WHERE product_id = 1")[0][0] == [1, 3, 10]  # 8, 2, 1
+    documents = {r[0]: orjson.loads(r[1]) for r in fetch(empty_db, "SELECT * FROM reviews.review_document")}
+    assert documents[1]["review_id"] == 1 and [p["id"] for p in documents[1]["photos"]] == [1, 2, 3]
     assert fetch(empty_db, "SELECT 1 FROM reviews.listing WHERE product_id = 3") == []  # reported only
+    reported = {r[0] for r in fetch(empty_db, "SELECT id FROM reviews.review WHERE reported")}
+    assert reported and not reported & set(documents)
 
 
 def test_reload_is_idempotent(tmp_path: Path, empty_db: str) -> None:
@@ -367,30 +369,42 @@ def test_generated_lists_are_the_orders_of_the_contract(generated: tuple[Path, s
     assert set(listings) == set(by_product)
     for product_id, reviews in by_product.items():
         for sort, key in orders.items():
-            listed = [orjson.loads(e)["review_id"] for e in listings[product_id][sort]]
-            assert listed == [r["id"] for r in sorted(reviews, key=key)], (product_id, sort)
+            assert listings[product_id][sort] == [r["id"] for r in sorted(reviews, key=key)], (product_id, sort)
+    documents = {r[0]: orjson.loads(r[1]) for r in fetch(url, "SELECT * FROM reviews.review_document")}
+    assert set(documents) == {r["id"] for r in rows}
+    assert all(d["review_id"] == review_id for review_id, d in documents.items())
+
+
+def bind(sql: str, parameter: str, value: str) -> str:
+    return sql.replace("{s}", "reviews").replace(parameter, value)
 
 
 def test_write_path_rebuild_equals_bulk_build(generated: tuple[Path, str, str]) -> None:
-    """The per-product rebuild every write runs gives the very bytes of the bulk build."""
+    """The per-review and per-product refreshes writes run give the very bytes of the bulk build."""
     _, url, _ = generated
 
-    async def go() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    async def go() -> tuple[list[Any], list[Any]]:
         conn = await asyncpg.connect(url)
         try:
-            dump = "SELECT m.product_id, m.document, l.relevant, l.helpful, l.newest " \
-                   "FROM reviews.meta m LEFT JOIN reviews.listing l USING (product_id) ORDER BY 1"
-            bulk = [tuple(r) for r in await conn.fetch(dump)]
+            dumps = ["SELECT m.product_id, m.document, l.relevant, l.helpful, l.newest "
+                     "FROM reviews.meta m LEFT JOIN reviews.listing l USING (product_id) ORDER BY 1",
+                     "SELECT * FROM reviews.review_document ORDER BY 1"]
+            bulk = [[tuple(r) for r in await conn.fetch(dump)] for dump in dumps]
             tr = conn.transaction()
             await tr.start()
+            await conn.execute("UPDATE reviews.review_document SET document = ''")
+            for (review_id,) in await conn.fetch("SELECT id FROM reviews.review"):
+                await conn.execute(bind(UPSERT_DOCUMENT, "{review}", "$1"), review_id)
             for (product_id,) in await conn.fetch("SELECT product_id FROM reviews.meta"):
-                await conn.execute(REBUILD_ALL.replace("{s}", "reviews"), product_id)
-            rebuilt = [tuple(r) for r in await conn.fetch(dump)]
+                await conn.execute(bind(f"WITH orders AS ({REBUILD_ORDERS}) {REBUILD_META}", "{product}", "$1"),
+                                   product_id)
+            rebuilt = [[tuple(r) for r in await conn.fetch(dump)] for dump in dumps]
             await tr.rollback()
             return bulk, rebuilt
         finally:
             await conn.close()
 
-    bulk, rebuilt = asyncio.run(go())
+    (bulk_listings, bulk_documents), (listings, documents) = asyncio.run(go())
+    assert documents == bulk_documents
     # rebuilding gives a product without listed reviews an empty listing row instead of none
-    assert [r if r[2] != [] else r[:2] + (None, None, None) for r in rebuilt] == bulk
+    assert [r if r[2] != [] else r[:2] + (None, None, None) for r in listings] == bulk_listings

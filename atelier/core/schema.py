@@ -14,18 +14,21 @@ from .service import LoadContext, Service
 VERSIONS = "CREATE TABLE IF NOT EXISTS public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL)"
 
 
-async def migrate(conn: asyncpg.Connection, services: list[Service], echo: Callable[[str], None] = print) -> None:
-    """Creates the schema of every service that has none yet (empty tables with their indexes)."""
+async def migrate(conn: asyncpg.Connection, services: list[Service],
+                  echo: Callable[[str], None] = print) -> list[Service]:
+    """Creates the schema of every service that has none yet (empty tables with their indexes) and
+    (re)creates the services' functions. Returns the services whose tables are of another version
+    than the code's: they must be reloaded (their functions are left as they are)."""
+    outdated = []
     await conn.execute("SELECT pg_advisory_lock(7412001)")
     try:
         await conn.execute(VERSIONS)
         for service in services:
             exists = await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", service.name)
             version = await conn.fetchval("SELECT version FROM public.atelier_schema WHERE service = $1", service.name)
-            if exists and version == service.version:
-                continue
             if exists and version is not None and version != service.version:
                 echo(f"schema {service.name} is version {version}, code wants {service.version}: reload it")
+                outdated.append(service)
                 continue
             async with conn.transaction():
                 if not exists:
@@ -33,9 +36,13 @@ async def migrate(conn: asyncpg.Connection, services: list[Service], echo: Calla
                     await service.create_tables(conn, service.name)
                     await service.create_indexes(conn, service.name)
                     echo(f"created schema {service.name}")
-                await _set_version(conn, service)
+                if version != service.version:
+                    await _set_version(conn, service)
+                if service.routines:
+                    await conn.execute(service.routines)
     finally:
         await conn.execute("SELECT pg_advisory_unlock(7412001)")
+    return outdated
 
 
 async def _set_version(conn: asyncpg.Connection, service: Service) -> None:
@@ -67,6 +74,8 @@ async def load_service(conn: asyncpg.Connection, database_url: str, service: Ser
             await conn.execute(f"DROP SCHEMA IF EXISTS {service.name} CASCADE")
             await conn.execute(f"ALTER SCHEMA {staging} RENAME TO {service.name}")
             await _set_version(conn, service)
+            if service.routines:
+                await conn.execute(service.routines)
     except BaseException:
         await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
         raise

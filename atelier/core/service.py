@@ -129,4 +129,5 @@ class Service:
     files: tuple[str, ...] = ()
     load: Callable[[LoadContext], Awaitable[None]] | None = None
     generate: Callable[[GenerateOptions], list[Path]] | None = None
-    version: int = 1
+    version: int = 1  # of the tables' layout: a database with another version must be reloaded
+    routines: str = ""  # SQL (CREATE OR REPLACE FUNCTION ...) run on the live schema by migrate and load

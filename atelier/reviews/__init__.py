@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.service import Service, lazy_generator
-from . import load, routes, schema
+from . import load, queries, routes, schema
 
 
 SERVICE = Service(
@@ -14,4 +14,6 @@ SERVICE = Service(
     files=tuple(spec.file for spec in load.FILES),
     load=load.load,
     generate=lazy_generator("atelier.reviews.generate"),
+    version=2,  # 2: listings of review ids and per-review documents
+    routines=queries.ROUTINES,
 )

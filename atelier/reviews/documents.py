@@ -1,8 +1,10 @@
 """SQL that precomputes every reviews answer as compact JSON text (key order as the contract).
 
 One definition of each piece (a review's JSON, the sort orders, the meta counts, the exact
-averages) serves both the bulk build after a load (`BUILD_META`, `BUILD_LISTING_RANGE`) and the
-rebuild of one product's rows inside a write transaction (`REBUILD_*`).
+averages) serves both the bulk build after a load (`BUILD_*`) and the refresh of one review's and
+one product's rows inside a write transaction (`UPSERT_DOCUMENT`, `REBUILD_ORDERS`, `UNLIST`,
+`REBUILD_META`). A write touches one review: it rewrites that review's document and the product's
+three id arrays, never the other reviews' JSON.
 Objects are assembled by concatenation, as in products/documents.py.
 """
 
@@ -30,11 +32,6 @@ def element(photos: str) -> str:
             f"""|| ',"reviewer_name":' || {j('r.reviewer_name')} || ',"helpfulness":' || r.helpfulness"""
             f"""|| ',"photos":' || coalesce({photos}, '[]') || '}}'""")
 
-
-# The three orders of api.md, over rows (product_id, id, helpfulness, day, element).
-LISTING = """array_agg(element ORDER BY helpfulness DESC, day DESC, id) AS relevant,
-             array_agg(element ORDER BY helpfulness DESC, id) AS helpful,
-             array_agg(element ORDER BY day DESC, id DESC) AS newest"""
 
 # Meta counts over reviews (reported ones included, as legacy did).
 COUNTS = ", ".join([f"count(*) FILTER (WHERE rating = {k}) AS rated_{k}" for k in range(1, 6)]
@@ -81,12 +78,15 @@ REVIEW_PHOTOS = f"""(SELECT '[' || string_agg({PHOTO}, ',' ORDER BY p.id) || ']'
                     FROM {{s}}.photo p WHERE p.review_id = r.id)"""
 
 
-def _elements(where: str) -> str:
-    """Rows (product_id, id, helpfulness, day, element) of the listed reviews matching `where`,
-    in product order. OFFSET 0 keeps the subquery whole, so each element is built once, not once
-    per order."""
-    return f"""(SELECT r.product_id, r.id, r.helpfulness, r.day, {element(REVIEW_PHOTOS)} AS element
-  FROM ({LISTED} AND {where}) r ORDER BY r.product_id OFFSET 0) e"""
+def document(photos: str) -> str:
+    """A listed review `r`'s JSON object as UTF-8 bytes (what a page concatenates)."""
+    return f"convert_to({element(photos)}, 'UTF8')"
+
+
+# The ids of the listed reviews `r` in the three orders of api.md.
+ORDERS = """array_agg(r.id ORDER BY r.helpfulness DESC, r.day DESC, r.id) AS relevant,
+            array_agg(r.id ORDER BY r.helpfulness DESC, r.id) AS helpful,
+            array_agg(r.id ORDER BY r.day DESC, r.id DESC) AS newest"""
 
 
 # --- bulk build after a load --------------------------------------------------------------------
@@ -112,27 +112,54 @@ LEFT JOIN product_counts USING (product_id)
 LEFT JOIN product_characteristics USING (product_id);
 """
 
-# Products with id in [lo, hi). Reads the reviews in product order through the review
-# (product_id) index (the table is nearly in that order), so grouping needs no sort of the wide
-# rows; ranges run on several connections at once.
-BUILD_LISTING_RANGE = f"""
-INSERT INTO {{s}}.listing (product_id, relevant, helpful, newest)
-SELECT product_id, {LISTING} FROM {_elements('product_id >= {lo} AND product_id < {hi}')} GROUP BY product_id
+# Reviews with id in [{lo}, {hi}): their photos grouped in one pass over the same id range of
+# photo (joined by hash, not looked up review by review). Ranges run on several connections.
+BUILD_DOCUMENTS_RANGE = f"""
+INSERT INTO {{s}}.review_document (review_id, document)
+SELECT r.id, {document('p.photos')}
+FROM ({LISTED} AND id >= {{lo}} AND id < {{hi}}) r
+LEFT JOIN (SELECT p.review_id, '[' || string_agg({PHOTO}, ',' ORDER BY p.id) || ']' AS photos
+           FROM {{s}}.photo p WHERE p.review_id >= {{lo}} AND p.review_id < {{hi}} GROUP BY p.review_id) p
+       ON p.review_id = r.id
 """
 
-# --- one product ($1), inside a write transaction that holds the lock on its meta row ------------
+# Products with id in [{lo}, {hi}), reading the reviews in product order through the review
+# (product_id) index (the table is nearly in that order).
+BUILD_LISTING_RANGE = f"""
+INSERT INTO {{s}}.listing (product_id, relevant, helpful, newest)
+SELECT r.product_id, {ORDERS} FROM ({LISTED} AND product_id >= {{lo}} AND product_id < {{hi}}) r
+GROUP BY r.product_id
+"""
 
-REBUILD_LISTING = f"""INSERT INTO {{s}}.listing (product_id, relevant, helpful, newest)
-SELECT $1, coalesce(relevant, '{{}}'), coalesce(helpful, '{{}}'), coalesce(newest, '{{}}')
-FROM (SELECT {LISTING} FROM {_elements('product_id = $1')}) listing
+# --- inside a write transaction that holds the lock on the product's meta row -------------------
+# Parameters: {review} and {product}, replaced by the statement's $n.
+
+# The review's document after it changed (or was added); nothing when it is reported.
+UPSERT_DOCUMENT = f"""INSERT INTO {{s}}.review_document (review_id, document)
+SELECT r.id, {document(REVIEW_PHOTOS)} FROM ({LISTED} AND id = {{review}}) r
+ON CONFLICT (review_id) DO UPDATE SET document = excluded.document"""
+
+# The product's three orders, from its listed reviews (an empty listing when none is left).
+REBUILD_ORDERS = f"""INSERT INTO {{s}}.listing (product_id, relevant, helpful, newest)
+SELECT {{product}}, coalesce(relevant, '{{}}'), coalesce(helpful, '{{}}'), coalesce(newest, '{{}}')
+FROM (SELECT {ORDERS} FROM ({LISTED} AND product_id = {{product}}) r) orders
 ON CONFLICT (product_id) DO UPDATE SET relevant = excluded.relevant, helpful = excluded.helpful,
                                        newest = excluded.newest"""
 
+# A reported review leaves the lists: its document and its id in the three orders.
+UNLIST = """WITH document AS (DELETE FROM {s}.review_document WHERE review_id = {review})
+UPDATE {s}.listing SET relevant = array_remove(relevant, {review}), helpful = array_remove(helpful, {review}),
+                       newest = array_remove(newest, {review})
+WHERE product_id = {product}"""
+
 REBUILD_META = f"""UPDATE {{s}}.meta m SET document = {meta('m.product_id')}
 FROM (SELECT {RATINGS} AS ratings, {RECOMMENDED} AS recommended
-      FROM (SELECT {COUNTS} FROM {{s}}.review WHERE product_id = $1) counts) counts,
-     (SELECT {CHARACTERISTICS} AS characteristics FROM {CHARACTERISTIC_ROWS} WHERE c.product_id = $1) characteristics
-WHERE m.product_id = $1"""
+      FROM (SELECT {COUNTS} FROM {{s}}.review WHERE product_id = {{product}}) counts) counts,
+     (SELECT {CHARACTERISTICS} AS characteristics FROM {CHARACTERISTIC_ROWS} WHERE c.product_id = {{product}})
+     characteristics
+WHERE m.product_id = {{product}}"""
 
-# Both in one statement: the CTE's upsert and the update see the same (already written) rows.
-REBUILD_ALL = f"WITH listing_upsert AS ({REBUILD_LISTING}) {REBUILD_META}"
+# One statement each (one round trip); the CTEs and the main statement write different tables and
+# all see the review as the transaction left it.
+RELIST = f"WITH document AS ({UPSERT_DOCUMENT}) {REBUILD_ORDERS}"
+REBUILD_ALL = f"WITH document AS ({UPSERT_DOCUMENT}), orders AS ({REBUILD_ORDERS}) {REBUILD_META}"

@@ -11,7 +11,7 @@ from ..core.loading import (
     text,
 )
 from ..core.service import LoadContext
-from .documents import BUILD_LISTING_RANGE, BUILD_META
+from .documents import BUILD_DOCUMENTS_RANGE, BUILD_LISTING_RANGE, BUILD_META
 from .schema import DOCUMENT_INDEXES, INDEXES, SEQUENCES, statements
 
 PRODUCT = "products.product"
@@ -36,7 +36,7 @@ FILES = [
 ]
 
 
-RANGES = 16  # product id ranges of the listing build, spread over two connections
+RANGES = 16  # id ranges of each precomputed table's build, spread over two connections
 
 
 async def load(ctx: LoadContext) -> None:
@@ -49,17 +49,17 @@ async def load(ctx: LoadContext) -> None:
     s = ctx.schema
     await ctx.parallel_step("indexes and keys", statements(INDEXES, s))
     await ctx.step("analyze", f"ANALYZE {s}.review, {s}.photo, {s}.characteristic")
-    await ctx.parallel_step("precompute meta and listings",
-                            [BUILD_META.replace("{s}", s)] + await _listing_ranges(ctx))
+    builds = ([BUILD_META.replace("{s}", s)] + await _ranges(ctx, BUILD_DOCUMENTS_RANGE, "id")
+              + await _ranges(ctx, BUILD_LISTING_RANGE, "product_id"))
+    await ctx.parallel_step("precompute meta, documents and listings", builds)
     await ctx.parallel_step("keys of the precomputed tables", statements(DOCUMENT_INDEXES, s))
     await ctx.step("id sequences", SEQUENCES.replace("{s}", s))
-    # listing is only read by key: analyzing it would detoast big arrays for nothing
-    await ctx.step("analyze", f"ANALYZE {s}.characteristic_total, {s}.meta")
+    await ctx.step("analyze", f"ANALYZE {s}.characteristic_total, {s}.meta, {s}.listing, {s}.review_document")
 
 
-async def _listing_ranges(ctx: LoadContext) -> list[str]:
-    """BUILD_LISTING_RANGE statements over equal product id ranges."""
-    last = await ctx.conn.fetchval(f"SELECT max(product_id) FROM {ctx.schema}.review") or 0
+async def _ranges(ctx: LoadContext, build: str, column: str) -> list[str]:
+    """`build` statements over equal ranges [lo, hi) of the review table's `column`."""
+    last = await ctx.conn.fetchval(f"SELECT max({column}) FROM {ctx.schema}.review") or 0
     step = last // RANGES + 1
-    return [BUILD_LISTING_RANGE.replace("{s}", ctx.schema).replace("{lo}", str(lo)).replace("{hi}", str(lo + step))
+    return [build.replace("{s}", ctx.schema).replace("{lo}", str(lo)).replace("{hi}", str(lo + step))
             for lo in range(0, last + 1, step)]

@@ -1,66 +1,132 @@
-"""The reviews endpoints' SQL. Reads are one primary-key lookup of `reviews.listing` or
-`reviews.meta`; each write is one short transaction that locks the product's meta row first (so
-writers of one product take turns), changes the tables and rebuilds that product's precomputed
-rows before committing.
+"""The reviews endpoints' SQL. A meta read is one primary-key lookup of `reviews.meta`; a page is
+one lookup of `reviews.listing` joined to the page's `reviews.review_document` rows. Each write is
+one call of a PL/pgSQL function (`ROUTINES`): one short transaction that locks the product's meta
+row first (so writers of one product take turns), changes the tables and refreshes the precomputed
+rows it affects before committing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
 from ..core.app import App
 from ..core.batching import KeyedReader
 from ..core.db import Pool
-from .documents import REBUILD_ALL, REBUILD_LISTING, empty_meta
+from .documents import REBUILD_ALL, REBUILD_META, RELIST, UNLIST, empty_meta
 from .validate import NewReview
 
 SORTS = ("relevant", "helpful", "newest")
 
-# A page: the 1-based, inclusive positions first..last of the sort's array, joined by commas.
-PAGE = "SELECT convert_to(array_to_string({sort}[{first}:{last}], ','), 'UTF8') FROM reviews.listing " \
-       "WHERE product_id = $1"
-PAGES = "SELECT product_id, convert_to(array_to_string({sort}[{first}:{last}], ','), 'UTF8') FROM reviews.listing " \
-        "WHERE product_id = ANY($1::int[])"
+# A page: the documents of the 1-based, inclusive positions first..last of the sort's ids, joined by
+# commas (an index lookup of review_document per review on the page).
+PAGE_OF = """(SELECT string_agg(d.document, ','::bytea ORDER BY u.n)
+             FROM unnest(l.{sort}[{first}:{last}]) WITH ORDINALITY AS u(id, n)
+             JOIN reviews.review_document d ON d.review_id = u.id)"""
+PAGE = f"SELECT {PAGE_OF} FROM reviews.listing l WHERE l.product_id = $1"
+PAGES = f"SELECT l.product_id, {PAGE_OF} FROM reviews.listing l WHERE l.product_id = ANY($1::int[])"
 META = "SELECT document FROM reviews.meta WHERE product_id = $1"
 METAS = "SELECT product_id, document FROM reviews.meta WHERE product_id = ANY($1::int[])"
 MAX_PAGE_READERS = 256  # distinct (sort, first, last) windows batched per process; others query alone
 
-PRODUCT = """SELECT EXISTS (SELECT 1 FROM products.product WHERE id = $1),
-                    ARRAY(SELECT id FROM reviews.characteristic WHERE product_id = $1)"""
+# --- writes -----------------------------------------------------------------------------------------
+# Each write is one call of a PL/pgSQL function: one round trip, one transaction, and no connection
+# left idle in a transaction while the API process is busy. Inside, writers of one product take
+# turns on its meta row; each statement sees the ones before it, so the refreshed rows are exact.
+# `ROUTINES` is run by every migrate and load (CREATE OR REPLACE), on the live schema `reviews`.
 
-LOCK = "SELECT product_id FROM reviews.meta WHERE product_id = $1 FOR UPDATE"
-LOCK_OF_REVIEW = """SELECT product_id FROM reviews.meta
-                    WHERE product_id = (SELECT product_id FROM reviews.review WHERE id = $1) FOR UPDATE"""
-PRODUCT_OF_REVIEW = "SELECT product_id FROM reviews.review WHERE id = $1"
-CREATE_META = """INSERT INTO reviews.meta (product_id, document) VALUES ($1, $2)
-                 ON CONFLICT (product_id) DO NOTHING"""
 
-INSERT_REVIEW = """
-WITH review AS (
+def _bind(sql: str, review: str, product: str) -> str:
+    """A documents.py statement on the live schema, for a function body."""
+    return sql.replace("{s}", "reviews").replace("{review}", review).replace("{product}", product)
+
+
+ROUTINES = f"""
+-- Locks the product's meta row; creates it first (and returns true) when the product has none.
+CREATE OR REPLACE FUNCTION reviews.lock_product(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+BEGIN
+    PERFORM 1 FROM reviews.meta WHERE product_id = $1 FOR UPDATE;
+    IF FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO reviews.meta (product_id, document) VALUES ($1, convert_to(
+        '{{"product_id":"' || $1 || '","ratings":{{}},"recommended":{{}},"characteristics":{{}}}}', 'UTF8'))
+    ON CONFLICT (product_id) DO NOTHING;
+    PERFORM 1 FROM reviews.meta WHERE product_id = $1 FOR UPDATE;
+    RETURN true;
+END $fn$;
+
+-- PUT /reviews/:id/helpful: false when there is no such review.
+CREATE OR REPLACE FUNCTION reviews.mark_helpful(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+    the_product integer;
+BEGIN
+    SELECT product_id INTO the_product FROM reviews.review WHERE id = $1;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF reviews.lock_product(the_product) THEN
+        {_bind(REBUILD_META, "$1", "the_product")};
+    END IF;
+    UPDATE reviews.review SET helpfulness = helpfulness + 1 WHERE id = $1;
+    {_bind(RELIST, "$1", "the_product")};
+    RETURN true;
+END $fn$;
+
+-- PUT /reviews/:id/report: hides the review from lists (meta still counts it); false when there
+-- is no such review. Reporting twice changes nothing.
+CREATE OR REPLACE FUNCTION reviews.report(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+    the_product integer;
+BEGIN
+    SELECT product_id INTO the_product FROM reviews.review WHERE id = $1;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF reviews.lock_product(the_product) THEN
+        {_bind(REBUILD_META, "$1", "the_product")};
+    END IF;
+    UPDATE reviews.review SET reported = true WHERE id = $1 AND NOT reported;
+    IF FOUND THEN
+        {_bind(UNLIST, "$1", "the_product")};
+    END IF;
+    RETURN true;
+END $fn$;
+
+-- POST /reviews: ($1 product, $2 rating, $3 summary, $4 body, $5 recommend, $6 name, $7 email,
+-- $8 photo urls, $9 characteristic ids, $10 their values). The new review's id, or NULL when the
+-- product does not exist or a characteristic is not the product's.
+CREATE OR REPLACE FUNCTION reviews.add_review(integer, integer, text, text, boolean, text, text, text[],
+                                              integer[], integer[]) RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+    new_review integer;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM products.product WHERE id = $1)
+       OR EXISTS (SELECT 1 FROM unnest($9) AS c(id)
+                  WHERE NOT EXISTS (SELECT 1 FROM reviews.characteristic WHERE id = c.id AND product_id = $1)) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM reviews.lock_product($1);
     INSERT INTO reviews.review (product_id, rating, date, summary, body, recommend, reported, reviewer_name,
                                 reviewer_email, response, helpfulness)
-    VALUES ($1, $2, now(), $3, $4, $5, false, $6, $7, NULL, 0) RETURNING id),
-photos AS (
+    VALUES ($1, $2, now(), $3, $4, $5, false, $6, $7, NULL, 0) RETURNING id INTO new_review;
     INSERT INTO reviews.photo (review_id, url)
-    SELECT review.id, u.url FROM review, unnest($8::text[]) WITH ORDINALITY AS u(url, n) ORDER BY u.n),
-ratings AS (
-    INSERT INTO reviews.characteristic_review (characteristic_id, review_id, value)
-    SELECT c.id, review.id, c.value FROM review, unnest($9::integer[], $10::integer[]) AS c(id, value)
-    RETURNING characteristic_id, value),
-totals AS (
+    SELECT new_review, u.url FROM unnest($8) WITH ORDINALITY AS u(url, n) ORDER BY u.n;
+    WITH ratings AS (
+        INSERT INTO reviews.characteristic_review (characteristic_id, review_id, value)
+        SELECT c.id, new_review, c.value FROM unnest($9, $10) AS c(id, value)
+        RETURNING characteristic_id, value)
     INSERT INTO reviews.characteristic_total AS t (characteristic_id, total, ratings)
     SELECT characteristic_id, sum(value), count(*) FROM ratings GROUP BY characteristic_id
     ON CONFLICT (characteristic_id)
-    DO UPDATE SET total = t.total + excluded.total, ratings = t.ratings + excluded.ratings)
-SELECT id FROM review"""
+    DO UPDATE SET total = t.total + excluded.total, ratings = t.ratings + excluded.ratings;
+    {_bind(REBUILD_ALL, "new_review", "$1")};
+    RETURN new_review;
+END $fn$;
+"""
 
-HELPFUL = "UPDATE reviews.review SET helpfulness = helpfulness + 1 WHERE id = $1"
-REPORT = "UPDATE reviews.review SET reported = true WHERE id = $1 AND NOT reported"
-
-_REBUILD_ALL = REBUILD_ALL.replace("{s}", "reviews")
-_REBUILD_LISTING = REBUILD_LISTING.replace("{s}", "reviews")
+ADD_REVIEW = "SELECT reviews.add_review($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+MARK_HELPFUL = "SELECT reviews.mark_helpful($1)"
+REPORT = "SELECT reviews.report($1)"
 
 
 def _readers(app: App) -> dict[Any, KeyedReader]:
@@ -89,54 +155,21 @@ async def meta(app: App, product_id: int) -> bytes:
     return await reader.get(product_id) or empty_meta(product_id)
 
 
-async def _lock_product(conn: asyncpg.Connection, product_id: int) -> bool:
-    """Locks the product's meta row, creating it when missing; True when it was created."""
-    if await conn.fetchval(LOCK, product_id) is not None:
-        return False
-    await conn.execute(CREATE_META, product_id, empty_meta(product_id))
-    await conn.fetchval(LOCK, product_id)
-    return True
-
-
 async def add_review(pool: Pool, review: NewReview) -> int | None:
     """Stores a review; None when its product or one of its characteristics is not the product's."""
-    exists, characteristics = await pool.fetchrow(PRODUCT, review.product_id)
-    if not exists or not set(review.characteristics) <= set(characteristics):
-        return None
-    ids, values = list(review.characteristics), list(review.characteristics.values())
-    async with pool.connection() as conn:
-        async with conn.transaction():
-            await _lock_product(conn, review.product_id)
-            review_id = await conn.fetchval(INSERT_REVIEW, review.product_id, review.rating, review.summary,
-                                            review.body, review.recommend, review.name, review.email, review.photos,
-                                            ids, values)
-            await conn.execute(_REBUILD_ALL, review.product_id)
-    return review_id
-
-
-async def _vote(pool: Pool, review_id: int, update: str) -> bool:
-    async with pool.connection() as conn:
-        async with conn.transaction():
-            product_id = await conn.fetchval(LOCK_OF_REVIEW, review_id)
-            created = False
-            if product_id is None:  # no such review (or, never expected, no meta row yet)
-                product_id = await conn.fetchval(PRODUCT_OF_REVIEW, review_id)
-                if product_id is None:
-                    return False
-                created = await _lock_product(conn, product_id)
-            changed = await conn.execute(update, review_id) != "UPDATE 0"
-            if created:
-                await conn.execute(_REBUILD_ALL, product_id)
-            elif changed:
-                await conn.execute(_REBUILD_LISTING, product_id)
-    return True
+    async with pool.connection() as conn:  # a write: never retried
+        return await conn.fetchval(ADD_REVIEW, review.product_id, review.rating, review.summary, review.body,
+                                   review.recommend, review.name, review.email, review.photos,
+                                   list(review.characteristics), list(review.characteristics.values()))
 
 
 async def mark_helpful(pool: Pool, review_id: int) -> bool:
     """Adds one to the review's helpfulness; False when there is no such review."""
-    return await _vote(pool, review_id, HELPFUL)
+    async with pool.connection() as conn:
+        return await conn.fetchval(MARK_HELPFUL, review_id)
 
 
 async def report(pool: Pool, review_id: int) -> bool:
     """Hides the review from lists (meta still counts it); False when there is no such review."""
-    return await _vote(pool, review_id, REPORT)
+    async with pool.connection() as conn:
+        return await conn.fetchval(REPORT, review_id)

@@ -1,8 +1,9 @@
 """The reviews schema: the legacy tables as loaded, running characteristic totals, and the
-precomputed answers `meta` and `listing`.
+precomputed answers `meta`, `listing` and `review_document`.
 
-Every read endpoint is one primary-key lookup of `meta` or `listing`. Writes change the legacy
-tables and rebuild the product's rows there in the same transaction (queries.py), so reads never
+A meta read is one primary-key lookup of `meta`; a page of reviews is one lookup of `listing`
+(the ids in each order) joined to the page's rows of `review_document`. Writes change the legacy
+tables and refresh the rows they affect in the same transaction (queries.py), so reads never
 aggregate.
 """
 
@@ -27,10 +28,12 @@ CREATE TABLE {s}.characteristic_total (
     characteristic_id integer NOT NULL, total bigint NOT NULL, ratings integer NOT NULL);
 -- Precomputed answers. meta: one row per product with reviews or characteristics, the whole
 -- GET /reviews/meta body (UTF-8 JSON); writers of a product lock this row first. listing: one row
--- per product with listed (not reported) reviews, as JSON objects in each sort order.
+-- per product with listed (not reported) reviews, their ids in each sort order. review_document:
+-- one row per listed review, its JSON object in a page (UTF-8).
 CREATE TABLE {s}.meta (product_id integer NOT NULL, document bytea NOT NULL);
-CREATE TABLE {s}.listing (product_id integer NOT NULL, relevant text[] NOT NULL, helpful text[] NOT NULL,
-                          newest text[] NOT NULL);
+CREATE TABLE {s}.listing (product_id integer NOT NULL, relevant integer[] NOT NULL, helpful integer[] NOT NULL,
+                          newest integer[] NOT NULL);
+CREATE TABLE {s}.review_document (review_id integer NOT NULL, document bytea NOT NULL);
 """
 
 INDEXES = """
@@ -48,15 +51,8 @@ DOCUMENT_INDEXES = """
 ALTER TABLE {s}.characteristic_total ADD PRIMARY KEY (characteristic_id);
 ALTER TABLE {s}.meta ADD PRIMARY KEY (product_id);
 ALTER TABLE {s}.listing ADD PRIMARY KEY (product_id);
+ALTER TABLE {s}.review_document ADD PRIMARY KEY (review_id);
 """
-
-# lz4 compresses and decompresses the listing arrays several times faster than the default pglz;
-# used when the server was built with it.
-LZ4 = """
-ALTER TABLE {s}.listing ALTER COLUMN relevant SET COMPRESSION lz4, ALTER COLUMN helpful SET COMPRESSION lz4,
-                        ALTER COLUMN newest SET COMPRESSION lz4;
-"""
-HAS_LZ4 = "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
 
 # After a load, new rows get ids past the loaded ones.
 SEQUENCES = """
@@ -74,8 +70,6 @@ def statements(ddl: str, schema: str) -> list[str]:
 
 async def create_tables(conn: asyncpg.Connection, schema: str) -> None:
     await conn.execute(TABLES.replace("{s}", schema))
-    if await conn.fetchval(HAS_LZ4):
-        await conn.execute(LZ4.replace("{s}", schema))
 
 
 async def create_indexes(conn: asyncpg.Connection, schema: str) -> None:
