@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from conftest import ROOT, free_port
@@ -76,3 +78,40 @@ def test_up_serves_from_embedded_database_and_reuses_it(tmp_path: Path) -> None:
         out = stop(proc)
     assert "database has data" in out
     assert not postmaster_running(home)
+
+
+def test_up_reloads_a_service_stored_with_an_older_layout(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_up(home, port)
+    try:
+        wait_ready(proc, url)
+    finally:
+        stop(proc)
+
+    # as if the reviews tables had been loaded by an older atelier: another layout version
+    from atelier.core.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(home)
+    database_url = embedded.start()
+    try:
+        async def downgrade() -> None:
+            conn = await asyncpg.connect(database_url)
+            try:
+                await conn.execute("UPDATE public.atelier_schema SET version = 1 WHERE service = 'reviews'")
+            finally:
+                await conn.close()
+
+        asyncio.run(downgrade())
+    finally:
+        embedded.stop()
+
+    proc = start_up(home, port)
+    try:
+        wait_ready(proc, url)
+        assert [r["review_id"] for r in httpx.get(url + "/reviews?product_id=2").json()["results"]] == [5, 3, 4, 7, 6]
+        assert httpx.put(url + "/reviews/6/helpful").status_code == 204
+    finally:
+        out = stop(proc)
+    assert "reloading reviews" in out and "reviews: loaded and live" in out
