@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(migrate(_require_db(settings)))
     elif args.command == "serve":
         _require_db(settings)
-        asyncio.run(migrate(settings.database_url))
+        outdated = asyncio.run(migrate(settings.database_url))
+        if outdated:  # its queries would fail on every request
+            raise SystemExit(f"reload before serving: atelier load --data DIR --only {' '.join(outdated)}")
         from .server import serve as run_server
 
         run_server(settings, args.interface)

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from conftest import ROOT, free_port
+from conftest import ROOT, atelier, free_port
 
 
 def start_up(home: Path, port: int) -> subprocess.Popen[str]:
@@ -115,3 +115,19 @@ def test_up_reloads_a_service_stored_with_an_older_layout(tmp_path: Path) -> Non
     finally:
         out = stop(proc)
     assert "reloading reviews" in out and "reviews: loaded and live" in out
+
+
+def test_serve_refuses_a_database_with_an_older_layout(empty_db: str) -> None:
+    atelier("migrate", env={"DATABASE_URL": empty_db})
+
+    async def downgrade() -> None:
+        conn = await asyncpg.connect(empty_db)
+        try:
+            await conn.execute("UPDATE public.atelier_schema SET version = 1 WHERE service = 'reviews'")
+        finally:
+            await conn.close()
+
+    asyncio.run(downgrade())
+    result = atelier("serve", "--port", str(free_port()), env={"DATABASE_URL": empty_db}, check=False, timeout=60)
+    assert result.returncode != 0
+    assert "reload before serving: atelier load --data DIR --only reviews" in result.stderr
