@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    for name in ("database_url", "host", "port", "workers", "pool_size"):
+    for name in ("database_url", "host", "port", "workers", "pool_size", "write_pool_size"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
@@ -83,7 +83,9 @@ def _serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
-    p.add_argument("--pool-size", dest="pool_size", type=int, help="connections per worker (default 8)")
+    p.add_argument("--pool-size", dest="pool_size", type=int, help="read connections per worker (default 8)")
+    p.add_argument("--write-pool-size", dest="write_pool_size", type=int,
+                   help="write connections per worker (default 4)")
     p.add_argument("--interface", choices=("rsgi", "asgi"), default="rsgi")
     _database_flag(p)
 

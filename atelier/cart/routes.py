@@ -45,7 +45,7 @@ async def add_to_cart(request: Request) -> Response:
     if type(sku_id) is not int or not 1 <= sku_id <= PG_INT_MAX:
         raise HTTPError(422, INVALID_SKU)
     session, headers = _session(request)
-    async with request.app.db().connection() as conn:
+    async with request.app.writes().connection() as conn:
         status = await conn.execute(ADD, session, sku_id)
     if status != "INSERT 0 1":
         raise HTTPError(422, INVALID_SKU)

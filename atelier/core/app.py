@@ -24,7 +24,8 @@ class App:
     def __init__(self, settings: Settings, router: Router) -> None:
         self.settings = settings
         self.router = router
-        self.pool: Pool | None = None
+        self.pool: Pool | None = None  # reads
+        self.write_pool: Pool | None = None  # writes: a commit waiting on the disk never holds up a read
         self.observers: list[Observer] = []
         self.state: dict[str, Any] = {}  # per-process objects services keep (readers, batchers)
         self.on_stop: list[Callable[[], Awaitable[None]]] = []  # run before the pool closes (flush batchers)
@@ -33,6 +34,7 @@ class App:
         """Called once per worker process with its event loop running or about to run."""
         if self.settings.database_url and self.pool is None:
             self.pool = Pool(self.settings.database_url, size=self.settings.pool_size)
+            self.write_pool = Pool(self.settings.database_url, size=self.settings.write_pool_size)
 
     async def stop(self) -> None:
         for hook in self.on_stop:
@@ -40,8 +42,9 @@ class App:
                 await hook()
             except Exception:
                 log.exception("error while stopping")
-        if self.pool is not None:
-            await self.pool.close()
+        for pool in (self.pool, self.write_pool):
+            if pool is not None:
+                await pool.close()
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -71,6 +74,13 @@ class App:
         return response
 
     def db(self) -> Pool:
+        """The pool of the read path."""
         if self.pool is None:
             raise HTTPError(503, "no database configured", as_json=True)
         return self.pool
+
+    def writes(self) -> Pool:
+        """The pool of the write endpoints (and of the reads that decide a write)."""
+        if self.write_pool is None:
+            raise HTTPError(503, "no database configured", as_json=True)
+        return self.write_pool

@@ -24,6 +24,7 @@ class Settings:
     port: int = field(default_factory=lambda: _env_int("ATELIER_PORT", 3000))
     workers: int = field(default_factory=lambda: _env_int("ATELIER_WORKERS", 1))
     pool_size: int = field(default_factory=lambda: _env_int("ATELIER_POOL_SIZE", 8))
+    write_pool_size: int = field(default_factory=lambda: _env_int("ATELIER_WRITE_POOL_SIZE", 4))
     campus: str = field(default_factory=lambda: os.environ.get("ATELIER_CAMPUS", "hr-rfp"))
     max_count: int = field(default_factory=lambda: _env_int("ATELIER_MAX_COUNT", 1000))
     home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
@@ -39,6 +40,7 @@ EXPORTED = {
     "database_url": "DATABASE_URL",
     "campus": "ATELIER_CAMPUS",
     "pool_size": "ATELIER_POOL_SIZE",
+    "write_pool_size": "ATELIER_WRITE_POOL_SIZE",
     "max_count": "ATELIER_MAX_COUNT",
 }
 

@@ -42,7 +42,7 @@ def _batcher(request: Request) -> InsertBatcher:
     """One batcher per worker process, flushed when the worker stops."""
     batcher = request.app.state.get("interactions.batcher")
     if batcher is None:
-        batcher = request.app.state["interactions.batcher"] = InsertBatcher(request.app.db(), INSERT, 3)
+        batcher = request.app.state["interactions.batcher"] = InsertBatcher(request.app.writes(), INSERT, 3)
         request.app.on_stop.append(batcher.close)
     return batcher
 

@@ -57,7 +57,7 @@ async def list_answers(request: Request) -> Response:
              body={"type": "object", "required": ["body", "name", "email", "product_id"]})
 async def add_question(request: Request) -> Response:
     new = bodies.question(request.json(bodies.INVALID_QUESTION))
-    pool = request.app.db()
+    pool = request.app.writes()
     if not await pool.fetchval(queries.PRODUCT_EXISTS, new.product_id):
         raise HTTPError(422, bodies.INVALID_QUESTION)
     async with pool.connection() as conn, conn.transaction():
@@ -73,7 +73,7 @@ async def add_question(request: Request) -> Response:
 async def add_answer(request: Request) -> Response:
     question_id = parse_id(request.params["question_id"], INVALID_QUESTION_ID)
     new = bodies.answer(request.json(bodies.INVALID_ANSWER))
-    pool = request.app.db()
+    pool = request.app.writes()
     product_id = await _product_of_question(pool, question_id)
     async with pool.connection() as conn, conn.transaction():
         await queries.lock_product(conn, product_id)
@@ -95,7 +95,7 @@ async def _product_of_question(pool: Pool, question_id: int) -> int:
 
 async def _question_change(request: Request, update: str) -> Response:
     question_id = parse_id(request.params["question_id"], INVALID_QUESTION_ID)
-    pool = request.app.db()
+    pool = request.app.writes()
     product_id = await _product_of_question(pool, question_id)
     async with pool.connection() as conn, conn.transaction():
         await queries.lock_product(conn, product_id)
@@ -106,7 +106,7 @@ async def _question_change(request: Request, update: str) -> Response:
 
 async def _answer_change(request: Request, update: str) -> Response:
     answer_id = parse_id(request.params["answer_id"], INVALID_ANSWER_ID)
-    pool = request.app.db()
+    pool = request.app.writes()
     owners = await pool.fetchrow(queries.OWNERS_OF_ANSWER, answer_id)
     if owners is None:
         raise not_found("answer")

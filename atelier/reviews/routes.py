@@ -58,7 +58,7 @@ async def review_meta(request: Request) -> Response:
 @router.post("/reviews", "Add a review", body=REVIEW_BODY)
 async def add_review(request: Request) -> Response:
     review = review_from_request(request)
-    if await queries.add_review(request.app.db(), review) is None:
+    if await queries.add_review(request.app.writes(), review) is None:
         raise HTTPError(422, INVALID)
     return CREATED
 
@@ -66,7 +66,7 @@ async def add_review(request: Request) -> Response:
 @router.put("/reviews/{review_id}/helpful", "Add one to a review's helpfulness")
 async def mark_helpful(request: Request) -> Response:
     review_id = parse_id(request.params["review_id"], INVALID_REVIEW)
-    if not await queries.mark_helpful(request.app.db(), review_id):
+    if not await queries.mark_helpful(request.app.writes(), review_id):
         raise not_found("review")
     return NO_CONTENT
 
@@ -74,6 +74,6 @@ async def mark_helpful(request: Request) -> Response:
 @router.put("/reviews/{review_id}/report", "Hide a review from lists")
 async def report(request: Request) -> Response:
     review_id = parse_id(request.params["review_id"], INVALID_REVIEW)
-    if not await queries.report(request.app.db(), review_id):
+    if not await queries.report(request.app.writes(), review_id):
         raise not_found("review")
     return NO_CONTENT
