@@ -145,6 +145,32 @@ def test_documents_after_the_load(tmp_path: Path, empty_db: str) -> None:
     assert answers[2] == [] and answers[11] == []  # answer 8 of question 2 is reported
 
 
+def test_loading_in_several_processes_gives_the_same_result(tmp_path: Path, empty_db: str) -> None:
+    """In processes (ATELIER_LOAD_CONCURRENT_BYTES=0) the three files parse side by side, each
+    checked against the ids its parent's process adds meanwhile: the same rows and rejects."""
+    load_products(empty_db)
+    data = write_defective(tmp_path / "data")
+    with open(data / "answers.csv", "a") as fh:
+        fh.write('9,999,"Orphan first",1599958871179,"i","i@i.com",0,1\n'   # orphan: rejected
+                 '9,1,"Its id again",1599958871179,"j","j@j.com",0,1\n'     # the orphan's id: loaded
+                 '10,3,"Loaded",1599958871179,"k","k@k.com",0,1\n'
+                 '10,1,"Duplicate",1599958871179,"l","l@l.com",0,1\n')      # duplicate: rejected
+    with open(data / "answers_photos.csv", "a") as fh:
+        fh.write('7,9,"https://x.example/7.jpg"\n7,10,"https://x.example/8.jpg"\n')  # the second: duplicate
+    tables = ("question", "answer", "answer_photo", "product_document", "question_document")
+
+    def load(rejects_dir: Path, env: dict[str, str]) -> tuple[dict[str, tuple[int, int, int]], list[Any]]:
+        result = atelier("load", "--data", str(data), "--rejects", str(rejects_dir), "--only", "qa",
+                         env={"DATABASE_URL": empty_db, **env})
+        return summary_counts(result.stdout), [query(empty_db, f"SELECT * FROM qa.{t} ORDER BY 1") for t in tables]
+
+    sequential = load(tmp_path / "r1", {})
+    concurrent = load(tmp_path / "r2", {"ATELIER_LOAD_CONCURRENT_BYTES": "0"})
+    assert sequential[0]["answers.csv"] == (12, 6, 6) and sequential[0]["answers_photos.csv"] == (8, 4, 4)
+    assert concurrent == sequential
+    assert rejects(tmp_path / "r2") == rejects(tmp_path / "r1")
+
+
 def test_bom_crlf_copies_load_the_same(tmp_path: Path, empty_db: str) -> None:
     load_products(empty_db)
     env = {"DATABASE_URL": empty_db}

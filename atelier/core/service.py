@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import multiprocessing
+import os
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +17,10 @@ import asyncpg
 
 from .generating import GenerateOptions
 from .http import Router
-from .loading import FileReport, FileSpec, IdSet, load_file
+from .loading import FileReport, FileSpec, IdSet, SharedIdSet, load_file
+
+# Where a pipelined load keeps its shared id sets: in memory where the system has a folder for it.
+_SHARED_MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
 @dataclass
@@ -38,7 +42,7 @@ class LoadContext:
 
     async def load(self, spec: FileSpec) -> FileReport:
         report = await load_file(self.conn, self.schema, spec, self.data_dir / spec.file, self.rejects_dir,
-                                 self.ids, f"{self.service}.{spec.table}")
+                                 self.ids, self._ids_name(spec))
         self.reports.append(report)
         self.echo(report.line())
         return report
@@ -46,25 +50,64 @@ class LoadContext:
     async def load_concurrently(self, specs: list[FileSpec], processes: int = 2) -> list[FileReport]:
         """Loads independent files at once, each in a process of its own with its own connection
         (parsing is CPU-bound Python; PostgreSQL's COPY runs beside it). Largest files first."""
-        loop = asyncio.get_running_loop()
-        sizes = {spec.file: (self.data_dir / spec.file).stat().st_size for spec in specs}
-        if sum(sizes.values()) < self.CONCURRENT_BYTES:  # not worth starting processes
+        if self._total_bytes(specs) < self.CONCURRENT_BYTES:  # not worth starting processes
             return [await self.load(spec) for spec in specs]
-        specs = sorted(specs, key=lambda spec: -sizes[spec.file])
+        specs = sorted(specs, key=lambda spec: -(self.data_dir / spec.file).stat().st_size)
         with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [
-                loop.run_in_executor(pool, _load_in_process, self.database_url, self.schema, spec,
-                                     self.data_dir / spec.file, self.rejects_dir, self.ids, f"{self.service}.{spec.table}")
-                for spec in specs
-            ]
+            return await self._run_in(pool, _load_in_process, specs, self.ids)
+
+    async def load_pipelined(self, specs: list[FileSpec], on_loaded: Callable[[FileSpec], Awaitable[None]],
+                             processes: int = 2) -> list[FileReport]:
+        """Loads files that are parents and children of each other (parents first in `specs`) at
+        once, each in a process of its own: a child checks its rows against its parent's ids as
+        the parent's process adds them (SharedIdSet), holding back the few whose parent has not
+        come yet, so the files parse side by side with the same verdicts as one after the other.
+        A file waits only for files before it, so no order of the pool's processes deadlocks.
+        `on_loaded` runs for each file once it is loaded, in order, while the others go on."""
+        if self._total_bytes(specs) < self.CONCURRENT_BYTES:  # not worth starting processes
             reports = []
-            for spec, future in zip(specs, futures):
-                report, ids = await future
-                self.ids[f"{self.service}.{spec.table}"] = ids
-                self.reports.append(report)
-                self.echo(report.line())
-                reports.append(report)
+            for spec in specs:
+                reports.append(await self.load(spec))
+                await on_loaded(spec)
+            return reports
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="atelier-ids-", dir=_SHARED_MEMORY) as folder:
+            shared = {self._ids_name(spec): SharedIdSet(Path(folder) / spec.table) for spec in specs if spec.key}
+            with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+                try:
+                    reports = await self._run_in(pool, _load_in_pipeline, specs, {**self.ids, **shared}, on_loaded)
+                except BaseException:
+                    for ids in shared.values():  # the files still loading stop waiting for these
+                        ids.abandon()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+        self.echo(f"  {'the files side by side':<40} {time.monotonic() - started:7.1f}s")
         return reports
+
+    async def _run_in(self, pool: ProcessPoolExecutor, load: Callable[..., tuple[FileReport, IdSet]],
+                      specs: list[FileSpec], ids: dict[str, IdSet],
+                      on_loaded: Callable[[FileSpec], Awaitable[None]] | None = None) -> list[FileReport]:
+        """Runs `load` for every spec in `pool`; records the reports and ids in `specs` order."""
+        loop = asyncio.get_running_loop()
+        futures = [loop.run_in_executor(pool, load, self.database_url, self.schema, spec, self.data_dir / spec.file,
+                                        self.rejects_dir, ids, self._ids_name(spec))
+                   for spec in specs]
+        reports = []
+        for spec, future in zip(specs, futures):
+            report, loaded_ids = await future
+            self.ids[self._ids_name(spec)] = loaded_ids
+            self.reports.append(report)
+            self.echo(report.line())
+            reports.append(report)
+            if on_loaded is not None:
+                await on_loaded(spec)
+        return reports
+
+    def _total_bytes(self, specs: list[FileSpec]) -> int:
+        return sum((self.data_dir / spec.file).stat().st_size for spec in specs)
+
+    def _ids_name(self, spec: FileSpec) -> str:
+        return f"{self.service}.{spec.table}"
 
     async def parent_ids(self, name: str, query: str) -> IdSet:
         """Ids of another service's table: from this run if it loaded them, else from the database."""
@@ -109,6 +152,24 @@ def _load_in_process(database_url: str, schema: str, spec: FileSpec, path: Path,
 
     report = asyncio.run(go())
     return report, ids.get(ids_name, IdSet())
+
+
+def _load_in_pipeline(database_url: str, schema: str, spec: FileSpec, path: Path, rejects_dir: Path | None,
+                      ids: dict[str, IdSet], ids_name: str) -> tuple[FileReport, IdSet]:
+    """`_load_in_process` for a file of `load_pipelined`: its shared ids are published complete
+    once it is loaded, or abandoned if it fails, so that its children never wait in vain."""
+    shared = ids.get(ids_name)
+    assert shared is None or isinstance(shared, SharedIdSet)
+    try:
+        report, _ = _load_in_process(database_url, schema, spec, path, rejects_dir, ids, ids_name)
+    except BaseException:
+        if shared is not None:
+            shared.abandon()
+        raise
+    if shared is None:
+        return report, IdSet()
+    shared.finish()
+    return report, shared.private_copy()
 
 
 def lazy_generator(module: str) -> Callable[[GenerateOptions], list[Path]]:

@@ -2,19 +2,20 @@
 
 Questions must belong to a loaded product (products.product, from this run or the database),
 answers to a loaded question, photos to a loaded answer; every other row is rejected with its
-file, line and reason. Booleans are 0/1 and dates epoch milliseconds.
+file, line and reason. Booleans are 0/1 and dates epoch milliseconds. The three files parse side
+by side in two processes (`LoadContext.load_pipelined`), and each table is indexed on a side
+connection as soon as its file is in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Awaitable
 
 import asyncpg
 
 from ..core.loading import (
-    Column, FileReport, FileSpec, IdSet, bool_one_zero, epoch_ms, non_negative, positive_id, reference, text,
+    Column, FileSpec, IdSet, bool_one_zero, epoch_ms, non_negative, positive_id, reference, text,
 )
 from ..core.service import LoadContext
 from .documents import BUILD_PRODUCTS, BUILD_QUESTIONS
@@ -37,6 +38,9 @@ FILES = [
         Column("id", positive_id), Column("answer_id", reference, parent=ANSWER), Column("url", text)]),
 ]
 
+# Each table's indexes, built on a side connection as soon as its file is loaded.
+TABLE_INDEXES = {"question": QUESTION_INDEXES, "answer": ANSWER_INDEXES, "answer_photo": PHOTO_INDEXES}
+
 RANGES = 16  # id ranges per document table, built on two connections
 
 
@@ -50,43 +54,55 @@ async def parent_ids(ctx: LoadContext, name: str) -> IdSet:
 
 async def load(ctx: LoadContext) -> None:
     await parent_ids(ctx, PRODUCT)
-    questions, answers, photos = FILES
     s = ctx.schema
-    await ctx.load(questions)
-    # Parsing is Python on one core: meanwhile PostgreSQL indexes the file loaded before.
-    side = await asyncpg.connect(ctx.database_url)
+    side = SideSteps(ctx, await asyncpg.connect(ctx.database_url))
     try:
-        await side.execute("SET maintenance_work_mem = '512MB'")
-        await _beside(ctx, ctx.load(answers), side, "question indexes", QUESTION_INDEXES.replace("{s}", s)
-                      + f"; ANALYZE {s}.question")
-        await _beside(ctx, ctx.load(photos), side, "answer indexes", ANSWER_INDEXES.replace("{s}", s)
-                      + f"; ANALYZE {s}.answer")
+        await side.conn.execute("SET maintenance_work_mem = '512MB'")
+
+        async def index(spec: FileSpec) -> None:  # while the files after it are still loading
+            sql = TABLE_INDEXES[spec.table].replace("{s}", s) + f"; ANALYZE {s}.{spec.table}"
+            await side.start(f"{spec.table} indexes", sql)
+
+        await ctx.load_pipelined(FILES, on_loaded=index)
+        await side.wait()
     finally:
         await side.close()
-    await ctx.step("photo index", PHOTO_INDEXES.replace("{s}", s) + f"; ANALYZE {s}.answer_photo")
     builds = (await _ranges(ctx, BUILD_PRODUCTS, "product_id")) + (await _ranges(ctx, BUILD_QUESTIONS, "id"))
     await ctx.parallel_step("precompute documents", builds)
-    await ctx.parallel_step("document keys", statements(DOCUMENT_KEYS, s))
+    analyze = [f"ANALYZE {s}.product_document", f"ANALYZE {s}.question_document"]
+    await ctx.parallel_step("document keys, analyze documents", statements(DOCUMENT_KEYS, s) + analyze)
     await ctx.step("sequences", SEQUENCES.replace("{s}", s))
-    await ctx.step("analyze documents", f"ANALYZE {s}.product_document, {s}.question_document")
 
 
-async def _beside(ctx: LoadContext, loading: Awaitable[FileReport], side: asyncpg.Connection, label: str,
-                  sql: str) -> None:
-    """Runs `sql` on the side connection while `loading` (a file load) runs on the main one."""
-    started = time.monotonic()
+class SideSteps:
+    """Timed SQL steps on a connection of their own, one after another, while the load goes on."""
 
-    async def run_sql() -> float:
-        await side.execute(sql)
-        return time.monotonic() - started
+    def __init__(self, ctx: LoadContext, conn: asyncpg.Connection) -> None:
+        self.ctx = ctx
+        self.conn = conn
+        self._steps: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        self._worker = asyncio.ensure_future(self._run())
 
-    task = asyncio.ensure_future(run_sql())
-    await asyncio.sleep(0)  # the statement is sent before the parse takes the event loop
-    try:
-        await loading
-    finally:
-        seconds = await task
-    ctx.echo(f"  {label + ' (beside the load)':<40} {seconds:7.1f}s")
+    async def start(self, label: str, sql: str) -> None:
+        """Queues `sql` behind the steps started before it."""
+        self._steps.put_nowait((label, sql))
+        await asyncio.sleep(0)  # lets it start before a load in this process takes the event loop
+
+    async def wait(self) -> None:
+        """Returns when every step is done (raises if one failed)."""
+        self._steps.put_nowait(None)
+        await self._worker
+
+    async def close(self) -> None:
+        self._worker.cancel()
+        await self.conn.close()
+
+    async def _run(self) -> None:
+        while (step := await self._steps.get()) is not None:
+            label, sql = step
+            started = time.monotonic()
+            await self.conn.execute(sql)
+            self.ctx.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
 
 
 async def _ranges(ctx: LoadContext, template: str, column: str) -> list[str]:
