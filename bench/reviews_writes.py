@@ -4,8 +4,9 @@
 
 Runs three open-loop streams at once against one server: reads (`--read-mix`, default reviews +
 reviews-meta) at --read-rate, POST /reviews at --post-rate (100/s) and PUT /reviews/:id/helpful at
---put-rate (500/s). Then counts in the database: the new reviews must equal the 201s, and the
-helpfulness sum must have grown by exactly the 204s. Reports the reads' p50/p99 (median of runs).
+--put-rate (500/s), after --warmup seconds of the same streams. Then counts in the database: the
+new reviews must equal the 201s, and the helpfulness sum must have grown by exactly the 204s.
+Reports the reads' p50/p99 (median of runs).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def main() -> None:
     p.add_argument("--read-rate", type=int, default=4000)
     p.add_argument("--post-rate", type=int, default=100)
     p.add_argument("--put-rate", type=int, default=500)
+    p.add_argument("--warmup", type=float, default=20, help="seconds of the same streams before the runs (default 20)")
     args = p.parse_args()
     out = args.out or ROOT / "reports" / "bench" / "reviews-writes"
     rows = [["run", "read mix", "reads/s", "read p50 ms", "read p99 ms", "read errors %", "POST 201",
@@ -49,20 +51,25 @@ def main() -> None:
     reads_p99, reads_p50 = [], []
     with server(args.url, args.workers) as url:
         max_id = args.max_id or highest_product_id(url)
+
+        def streams(tag: str, duration: float) -> tuple[list[dict], dict, dict]:
+            """The read, POST and PUT streams at once for `duration` seconds."""
+            common = ["--max-id", str(max_id), "--duration", str(duration)]
+            mixes = args.read_mix.split(",")
+            with ThreadPoolExecutor(len(mixes) + 2) as pool:
+                jobs = [pool.submit(loadtest, url, out, f"reads-{mix}-{tag}", "rate", "--mix", mix,
+                                    "--rate", str(args.read_rate // len(mixes)), *common) for mix in mixes]
+                post = pool.submit(loadtest, url, out, f"posts-{tag}", "rate", "--mix", "post-review",
+                                   "--rate", str(args.post_rate), *common)
+                put = pool.submit(loadtest, url, out, f"helpful-{tag}", "rate", "--mix", "helpful",
+                                  "--rate", str(args.put_rate), *common)
+                return [j.result() for j in jobs], post.result(), put.result()
+
+        if args.warmup > 0:  # caches, prepared statements and compiled functions of a fresh server
+            streams("warmup", args.warmup)
         for n in range(args.runs):
             before = totals()
-            common = ["--max-id", str(max_id), "--duration", str(args.duration)]
-            jobs = []
-            with ThreadPoolExecutor(4) as pool:
-                for mix in args.read_mix.split(","):
-                    jobs.append(pool.submit(loadtest, url, out, f"reads-{mix}-{n + 1}", "rate", "--mix", mix,
-                                            "--rate", str(args.read_rate // len(args.read_mix.split(","))), *common))
-                post = pool.submit(loadtest, url, out, f"posts-{n + 1}", "rate", "--mix", "post-review",
-                                   "--rate", str(args.post_rate), *common)
-                put = pool.submit(loadtest, url, out, f"helpful-{n + 1}", "rate", "--mix", "helpful",
-                                  "--rate", str(args.put_rate), *common)
-                reads = [j.result() for j in jobs]
-                post_result, put_result = post.result(), put.result()
+            reads, post_result, put_result = streams(str(n + 1), args.duration)
             after = totals()
             created, voted = successes(post_result, "201"), successes(put_result, "204")
             ok = after[0] - before[0] == created and after[1] - before[1] == voted
