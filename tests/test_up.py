@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from atelier.core.embedded import EmbeddedPostgres
 from conftest import ROOT, atelier, free_port
 
 
@@ -80,6 +81,18 @@ def test_up_serves_from_embedded_database_and_reuses_it(tmp_path: Path) -> None:
     assert not postmaster_running(home)
 
 
+def set_layout_version(database_url: str, service: str, version: int) -> None:
+    """As if the service's tables had been loaded by an atelier with another layout."""
+    async def go() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute("UPDATE public.atelier_schema SET version = $1 WHERE service = $2", version, service)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+
+
 def test_up_reloads_a_service_stored_with_an_older_layout(tmp_path: Path) -> None:
     home = tmp_path / "home"
     port = free_port()
@@ -90,20 +103,9 @@ def test_up_reloads_a_service_stored_with_an_older_layout(tmp_path: Path) -> Non
     finally:
         stop(proc)
 
-    # as if the reviews tables had been loaded by an older atelier: another layout version
-    from atelier.core.embedded import EmbeddedPostgres
-
     embedded = EmbeddedPostgres(home)
-    database_url = embedded.start()
     try:
-        async def downgrade() -> None:
-            conn = await asyncpg.connect(database_url)
-            try:
-                await conn.execute("UPDATE public.atelier_schema SET version = 1 WHERE service = 'reviews'")
-            finally:
-                await conn.close()
-
-        asyncio.run(downgrade())
+        set_layout_version(embedded.start(), "reviews", 1)
     finally:
         embedded.stop()
 
@@ -119,15 +121,7 @@ def test_up_reloads_a_service_stored_with_an_older_layout(tmp_path: Path) -> Non
 
 def test_serve_refuses_a_database_with_an_older_layout(empty_db: str) -> None:
     atelier("migrate", env={"DATABASE_URL": empty_db})
-
-    async def downgrade() -> None:
-        conn = await asyncpg.connect(empty_db)
-        try:
-            await conn.execute("UPDATE public.atelier_schema SET version = 1 WHERE service = 'reviews'")
-        finally:
-            await conn.close()
-
-    asyncio.run(downgrade())
+    set_layout_version(empty_db, "reviews", 1)
     result = atelier("serve", "--port", str(free_port()), env={"DATABASE_URL": empty_db}, check=False, timeout=60)
     assert result.returncode != 0
     assert "reload before serving: atelier load --data DIR --only reviews" in result.stderr

@@ -55,17 +55,26 @@ BEGIN
     RETURN true;
 END $fn$;
 
--- PUT /reviews/:id/helpful: false when there is no such review.
-CREATE OR REPLACE FUNCTION reviews.mark_helpful(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+-- The product of review $1, its meta row locked (and brought up to date when it had to be
+-- created); NULL when there is no such review.
+CREATE OR REPLACE FUNCTION reviews.lock_product_of(integer) RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
     the_product integer;
 BEGIN
     SELECT product_id INTO the_product FROM reviews.review WHERE id = $1;
-    IF NOT FOUND THEN
-        RETURN false;
-    END IF;
-    IF reviews.lock_product(the_product) THEN
+    IF FOUND AND reviews.lock_product(the_product) THEN
         {_bind(REBUILD_META, "$1", "the_product")};
+    END IF;
+    RETURN the_product;
+END $fn$;
+
+-- PUT /reviews/:id/helpful: false when there is no such review.
+CREATE OR REPLACE FUNCTION reviews.mark_helpful(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+    the_product integer := reviews.lock_product_of($1);
+BEGIN
+    IF the_product IS NULL THEN
+        RETURN false;
     END IF;
     UPDATE reviews.review SET helpfulness = helpfulness + 1 WHERE id = $1;
     {_bind(RELIST, "$1", "the_product")};
@@ -76,14 +85,10 @@ END $fn$;
 -- is no such review. Reporting twice changes nothing.
 CREATE OR REPLACE FUNCTION reviews.report(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
 DECLARE
-    the_product integer;
+    the_product integer := reviews.lock_product_of($1);
 BEGIN
-    SELECT product_id INTO the_product FROM reviews.review WHERE id = $1;
-    IF NOT FOUND THEN
+    IF the_product IS NULL THEN
         RETURN false;
-    END IF;
-    IF reviews.lock_product(the_product) THEN
-        {_bind(REBUILD_META, "$1", "the_product")};
     END IF;
     UPDATE reviews.review SET reported = true WHERE id = $1 AND NOT reported;
     IF FOUND THEN
