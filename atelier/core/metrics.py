@@ -360,8 +360,8 @@ def prometheus(snap: Snapshot) -> str:
     gauges.setdefault(("db_pool_in_use", ""), 0.0)
     gauges.setdefault(("db_pool_waiting", ""), 0.0)
     help_text = {
-        "db_pool_in_use": "Database connections in use, summed over the API processes.",
-        "db_pool_waiting": "Requests waiting for a database connection, summed over the API processes.",
+        "db_pool_in_use": "Read-pool database connections in use, summed over the API processes.",
+        "db_pool_waiting": "Requests waiting for a read-pool database connection, summed over the API processes.",
     }
     for name in sorted({n for n, _ in gauges}):
         add(f"# HELP atelier_{name} {help_text.get(name, 'Gauge summed over the live API processes.')}")

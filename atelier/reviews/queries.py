@@ -13,6 +13,7 @@ from ..core.app import App
 from ..core.batching import KeyedReader
 from ..core.db import Pool
 from .documents import REBUILD_ALL, REBUILD_META, RELIST, UNLIST, empty_meta
+from .documents import meta as meta_document
 from .validate import NewReview
 
 SORTS = ("relevant", "helpful", "newest")
@@ -48,8 +49,8 @@ BEGIN
     IF FOUND THEN
         RETURN false;
     END IF;
-    INSERT INTO reviews.meta (product_id, document) VALUES ($1, convert_to(
-        '{{"product_id":"' || $1 || '","ratings":{{}},"recommended":{{}},"characteristics":{{}}}}', 'UTF8'))
+    INSERT INTO reviews.meta (product_id, document)
+    SELECT $1, {meta_document("$1")} FROM (SELECT NULL AS ratings, NULL AS recommended, NULL AS characteristics) nothing
     ON CONFLICT (product_id) DO NOTHING;
     PERFORM 1 FROM reviews.meta WHERE product_id = $1 FOR UPDATE;
     RETURN true;
