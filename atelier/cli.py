@@ -128,7 +128,8 @@ async def migrate(database_url: str) -> list[str]:
 async def load_data(database_url: str, data: Path, rejects: Path | None, only: list[str] | None) -> None:
     import asyncpg
 
-    from .core.schema import load_service, migrate as run_migrate
+    from .core.schema import load_service
+    from .core.schema import migrate as run_migrate
     from .services import all_services, by_names
 
     if not data.is_dir():

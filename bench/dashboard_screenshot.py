@@ -15,8 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atelier.loadtest.browser import Browser  # noqa: E402
-from common import ROOT, highest_product_id, loadtest, parser, server  # noqa: E402
+from common import ROOT, highest_product_id, loadtest, parser, server
+
+from atelier.loadtest.browser import Browser
 
 
 def main() -> None:

@@ -16,8 +16,19 @@ import threading
 import time
 from urllib.request import urlopen
 
-from common import (ROOT, SERVER_PIDS, highest_product_id, loadtest, median, parser, scale_note, server, table,
-                    tree_cpu_seconds, write_summary)
+from common import (
+    ROOT,
+    SERVER_PIDS,
+    highest_product_id,
+    loadtest,
+    median,
+    parser,
+    scale_note,
+    server,
+    table,
+    tree_cpu_seconds,
+    write_summary,
+)
 
 
 def poll_dashboard(url: str, stop: threading.Event) -> None:

@@ -5,15 +5,15 @@ waiter and the reader keeps working after them."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import asyncpg
 import pytest
+from conftest import create_database, drop_database
 
 from atelier.core.batching import KeyedReader
 from atelier.core.db import Pool
-
-from conftest import create_database, drop_database
 
 QUERY = "SELECT id, 'value ' || id FROM batching_test WHERE id = ANY($1::int[])"
 SINGLE = "SELECT 'value ' || id FROM batching_test WHERE id = $1"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-
 from conftest import SAMPLE, atelier, loaded_server
 from test_products_load import rejects, summary_counts
 

@@ -9,9 +9,9 @@ import time
 
 import httpx
 import pytest
+from conftest import ROOT, Server, atelier
 
 from atelier.loadtest.browser import Browser, find_chromium
-from conftest import ROOT, Server, atelier
 
 SCREENSHOT = ROOT / "reports" / "dashboard-under-load.png"
 

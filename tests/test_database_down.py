@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import pytest
-
 from conftest import Server, free_port
 
 

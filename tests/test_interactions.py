@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import httpx
 import orjson
 import pytest
+from conftest import SAMPLE, Server, atelier, create_database, drop_database
 
 from atelier.core.db import Pool
 from atelier.core.http import HTTPError
 from atelier.interactions.batcher import InsertBatcher
 from atelier.interactions.schema import INSERT
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
 
 INVALID = "Error: Interaction body contains invalid entries"
 GOOD = {"element": "img#main", "widget": "overview", "time": "2021-03-01T17:03:11.123Z"}
@@ -58,7 +59,7 @@ async def _post_loop(port: int, body: bytes, budget: list[int], statuses: list[i
                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return
     try:
         while budget[0] > 0:
@@ -73,7 +74,7 @@ async def _post_loop(port: int, body: bytes, budget: list[int], statuses: list[i
                     length = int(line.split(b":")[1])
             await reader.readexactly(length)
             statuses.append(int(status_line.split()[1]))
-    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, IndexError, ValueError):
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, IndexError, ValueError):
         return
     finally:
         writer.close()
@@ -178,7 +179,7 @@ def test_a_failed_batch_answers_every_waiter_503(db: str) -> None:
         pool = Pool(db, size=2)
         try:
             ok = InsertBatcher(pool, INSERT, 3)
-            good = await asyncio.gather(*(ok.add(("el", "w", datetime.now(timezone.utc))) for _ in range(300)))
+            good = await asyncio.gather(*(ok.add(("el", "w", datetime.now(UTC))) for _ in range(300)))
             failing = InsertBatcher(pool, "INSERT INTO interactions.no_such_table SELECT * FROM unnest($1::text[])", 1)
             bad = await asyncio.gather(*(failing.add((str(i),)) for i in range(100)), return_exceptions=True)
             await ok.close()

@@ -7,8 +7,8 @@ import csv
 import pickle
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import asyncpg
 import pytest

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import Server, atelier, free_port
 
 from atelier.loadtest import mixes
 from atelier.loadtest.cli import check_url, is_loopback, parse_rates
-from conftest import Server, atelier, free_port
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None,
                                reason="wrk is not installed (apt-get install -y wrk, or `make tools`)")

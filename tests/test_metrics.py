@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ROOT, Server
 
 from atelier.core import metrics
-from conftest import ROOT, Server
 
 SAMPLE_LINE = re.compile(r'^(\w+)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})? (\S+)$')
 

@@ -7,7 +7,6 @@ import csv
 from pathlib import Path
 
 import asyncpg
-
 from conftest import SAMPLE, atelier
 
 PRODUCTS = (

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-
 from conftest import SAMPLE, loaded_server
 
 INVALID_PRODUCT = "Error: invalid product_id provided"
@@ -49,7 +49,7 @@ PHOTOS = (
 
 
 def day(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, timezone.utc).strftime("%Y-%m-%dT00:00:00.000Z")
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
 
 def write_data(folder: Path) -> Path:
@@ -217,7 +217,7 @@ def test_post_question_is_listed_at_once(qa: httpx.Client) -> None:
     question_id = new_question(qa, 5, "Does it come in green?")
     assert question_id > 9  # ids continue after the loaded ones
     listed = next(q for q in questions(qa, 5) if q["question_id"] == question_id)
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%dT00:00:00.000Z")
+    today = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
     assert listed == {"question_id": question_id, "question_body": "Does it come in green?",
                       "question_date": today, "asker_name": "asker", "question_helpfulness": 0,
                       "reported": False, "answers": {}}

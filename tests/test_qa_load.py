@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-
-from atelier.qa.documents import REBUILD_PRODUCT, REBUILD_QUESTION
 from conftest import SAMPLE, atelier
 from test_products_load import rejects, summary_counts
 from test_qa_api import write_data
+
+from atelier.qa.documents import REBUILD_PRODUCT, REBUILD_QUESTION
 
 # Every defect form of legacy-csv.md and of the generator's docstring that concerns these files.
 QUESTIONS = (

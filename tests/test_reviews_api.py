@@ -6,11 +6,11 @@ validation is wrong) runs against a server on a database of its own (`own`).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-
 from conftest import SAMPLE, Server, atelier, create_database, drop_database
 
 INVALID_PRODUCT = "Error: invalid product_id provided"

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import asyncpg
 import httpx
 import orjson
 import pytest
-
 from conftest import SAMPLE, Server, atelier, create_database, drop_database
 
 

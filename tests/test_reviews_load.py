@@ -9,16 +9,17 @@ import csv
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import asyncpg
 import orjson
 import pytest
+from conftest import SAMPLE, atelier, create_database, drop_database
 
 from atelier.reviews.documents import REBUILD_META, REBUILD_ORDERS, UPSERT_DOCUMENT
-from conftest import SAMPLE, atelier, create_database, drop_database
 
 PRODUCT_FILES = {
     "product.csv": "id,name,slogan,description,category,default_price\n"

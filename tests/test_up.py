@@ -12,9 +12,9 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from conftest import ROOT, atelier, free_port
 
 from atelier.core.embedded import EmbeddedPostgres
-from conftest import ROOT, atelier, free_port
 
 
 def start_up(home: Path, port: int) -> subprocess.Popen[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable
-
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .config import Settings
 from .db import Pool
@@ -19,6 +19,11 @@ MAX_BODY = 1 << 20  # bytes; a larger request body is a 413
 # Observers called after every request with (request, response, seconds); metrics plug in here.
 Observer = Callable[[Request, Response, float], None]
 
+# Called with (product_id, question_id or None) by every write before its 201/204 is sent: a cache in
+# front of the API (an NGINX cache, see the cluster) drops that product's answers before the write is
+# acknowledged, so no answer cached before it is served after it.
+ChangeListener = Callable[[int, "int | None"], Awaitable[None]]
+
 
 class App:
     def __init__(self, settings: Settings, router: Router) -> None:
@@ -29,6 +34,7 @@ class App:
         self.observers: list[Observer] = []
         self.state: dict[str, Any] = {}  # per-process objects services keep (readers, batchers)
         self.on_stop: list[Callable[[], Awaitable[None]]] = []  # run before the pool closes (flush batchers)
+        self.change_listeners: list[ChangeListener] = []
 
     def start(self) -> None:
         """Called once per worker process with its event loop running or about to run."""
@@ -72,6 +78,12 @@ class App:
             for observe in self.observers:
                 observe(request, response, elapsed)
         return response
+
+    async def changed(self, product_id: int, question_id: int | None = None) -> None:
+        """A write changed the answers about `product_id` (and about `question_id`'s answers).
+        Returns when every listener is done: call it after the commit, before acknowledging."""
+        for listener in self.change_listeners:
+            await listener(product_id, question_id)
 
     def db(self) -> Pool:
         """The pool of the read path."""

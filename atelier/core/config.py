@@ -30,7 +30,7 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls()
 
 

@@ -64,7 +64,7 @@ class Pool:
     def in_use(self) -> int:
         return self._open - len(self._idle)
 
-    def connection(self) -> "_Lease":
+    def connection(self) -> _Lease:
         return _Lease(self)
 
     async def acquire(self) -> asyncpg.Connection:
@@ -77,7 +77,7 @@ class Pool:
         self.waiting += 1
         try:
             conn = await asyncio.wait_for(fut, self.acquire_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise DatabaseUnavailable("database busy: no connection within the acquire timeout") from None
         finally:
             self.waiting -= 1
@@ -175,7 +175,7 @@ class Pool:
 class _Lease:
     """`async with pool.connection() as conn:` (a transaction is the caller's business)."""
 
-    __slots__ = ("pool", "conn")
+    __slots__ = ("conn", "pool")
 
     def __init__(self, pool: Pool) -> None:
         self.pool = pool

@@ -11,10 +11,11 @@ import hashlib
 import random
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 FULL_PRODUCTS = 1_000_011
 
@@ -26,7 +27,7 @@ class GenerateOptions:
     seed: int = 1
     defect_rate: float = 0.001  # share of rows that get one of the spec's defects; 0 turns them off
     bom_crlf: bool = False  # also write re-saved copies (UTF-8 BOM + CRLF) under out/bom-crlf/
-    progress: "Progress" = field(default_factory=lambda: Progress(enabled=False))
+    progress: Progress = field(default_factory=lambda: Progress(enabled=False))
 
     @property
     def products(self) -> int:
@@ -95,7 +96,7 @@ class CsvFile:
         self.flush()
         self._fh.close()
 
-    def __enter__(self) -> "CsvFile":
+    def __enter__(self) -> CsvFile:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,8 +8,9 @@ ASGI servers.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -19,7 +20,7 @@ TEXT = "text/plain; charset=utf-8"
 
 
 class Request:
-    __slots__ = ("app", "method", "path", "query_string", "headers", "body", "params", "route", "state")
+    __slots__ = ("app", "body", "headers", "method", "params", "path", "query_string", "route", "state")
 
     def __init__(self, app: Any, method: str, path: str, query_string: str, headers: Any, body: bytes = b""):
         self.app = app  # the atelier.core.app.App serving this request
@@ -155,7 +156,7 @@ class Router:
 
         return register
 
-    def include(self, other: "Router") -> None:
+    def include(self, other: Router) -> None:
         for r in other.routes:
             self.add(r.method, r.template, r.handler, r.summary, **r.doc)
 

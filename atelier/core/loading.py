@@ -16,10 +16,11 @@ import mmap
 import pickle
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
 import asyncpg
 
@@ -58,7 +59,7 @@ def reference(raw: str) -> int:
     return value
 
 
-class int_between:  # noqa: N801  (used like a function: int_between(1, 5))
+class int_between:
     """An integer within low..high. A class, not a closure, so that specs pickle into loader processes."""
 
     def __init__(self, low: int, high: int) -> None:
@@ -74,7 +75,7 @@ class int_between:  # noqa: N801  (used like a function: int_between(1, 5))
 non_negative = int_between(0, INT_MAX)
 
 
-class nullable:  # noqa: N801
+class nullable:
     """The bare word `null` (or an empty field) is None; anything else goes to `parse`."""
 
     def __init__(self, parse: Callable[[str], Any]) -> None:
@@ -120,7 +121,7 @@ def epoch_ms(raw: str) -> datetime:
     if not (0 < len(digits) <= 15 and digits.isdecimal()):
         raise RowError(f"not an epoch-ms timestamp: {raw!r}")
     try:
-        return datetime.fromtimestamp(int(s) / 1000, timezone.utc)
+        return datetime.fromtimestamp(int(s) / 1000, UTC)
     except (OverflowError, ValueError, OSError):
         raise RowError(f"timestamp out of range: {raw!r}") from None
 
@@ -161,7 +162,7 @@ class IdSet:
         return value in self._big
 
     @classmethod
-    async def from_query(cls, conn: asyncpg.Connection, query: str) -> "IdSet":
+    async def from_query(cls, conn: asyncpg.Connection, query: str) -> IdSet:
         """The ids a one-column query returns. The database packs them into 64-bit words of the
         bitmap (one row per 64 ids, not one per id: the 11M sku ids of the full data set take
         about 2 s instead of 16 s through Python)."""
@@ -370,7 +371,7 @@ class LegacyReader:
     def _records(self) -> Iterator[str]:
         """The text of each logical record for csv.reader, its (first line number, raw text) in
         `current` meanwhile. One generator for it all: it runs once per line of every file."""
-        with open(self.path, "r", encoding="utf-8-sig", newline="", errors="surrogateescape") as fh:
+        with open(self.path, encoding="utf-8-sig", newline="", errors="surrogateescape") as fh:
             lines = iter(fh)
             first = next(lines, None)
             if first is None:

@@ -8,10 +8,10 @@ import multiprocessing
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import asyncpg
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..core.http import CREATED, HTTPError, Request, Response, Router
@@ -27,8 +27,8 @@ def parse(data: Any) -> tuple[str, str, datetime]:
     try:
         moment = datetime.fromisoformat(time)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        moment = moment.astimezone(timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise HTTPError(422, INVALID) from None
     return element, widget, moment

@@ -62,7 +62,7 @@ class Browser:
         self.session: str | None = None
         self.width, self.height = width, height
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc: Any) -> None:

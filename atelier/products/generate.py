@@ -83,13 +83,13 @@ import re
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from pathlib import Path
 from random import Random
-from typing import Callable, Iterator, Sequence
 
 from ..core.fake import FIRST_NAMES, sentence
 from ..core.generating import GenerateOptions, legacy_lines, quote, stream, write_bom_crlf_copy
@@ -178,7 +178,7 @@ class Real:
     next_id: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def real(filename: str) -> Real:
     lines = tuple(legacy_lines(filename))
     if filename == "product.csv":
@@ -187,7 +187,7 @@ def real(filename: str) -> Real:
     return Real(lines, max(_field(line, 1) for line in lines), max(_field(line, 0) for line in lines) + 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def real_products(full: bool) -> dict[int, str]:
     """Product rows written verbatim: the head always, the tail at full scale."""
     rows = {_field(line, 0): line for line in legacy_lines("product.csv")}

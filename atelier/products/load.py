@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ..core.loading import (
-    Column, FileSpec, bool_one_zero, int_between, non_negative, nullable, nullable_text, positive_id, reference, text,
+    Column,
+    FileSpec,
+    bool_one_zero,
+    int_between,
+    non_negative,
+    nullable,
+    nullable_text,
+    positive_id,
+    reference,
+    text,
 )
 from ..core.service import LoadContext
 from .documents import BUILD_RANGE

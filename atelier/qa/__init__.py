@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..core.service import Service, lazy_generator
 from . import load, routes, schema
 
-
 SERVICE = Service(
     name="qa",
     router=routes.router,

@@ -47,19 +47,18 @@ from __future__ import annotations
 import csv
 import multiprocessing
 import os
-from multiprocessing.pool import Pool
 import re
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from multiprocessing.pool import Pool
 from pathlib import Path
 from random import Random
-from typing import Callable, Iterator
 
 from ..core.fake import DOMAINS, FIRST_NAMES, LAST_NAMES, SEPARATORS, WORDS
-from ..core.generating import (FULL_PRODUCTS, GenerateOptions, legacy_lines, stream,
-                               write_bom_crlf_copy)
+from ..core.generating import FULL_PRODUCTS, GenerateOptions, legacy_lines, stream, write_bom_crlf_copy
 
 FILES = ("questions.csv", "answers.csv", "answers_photos.csv")
 HEADERS = {

@@ -15,7 +15,15 @@ import time
 import asyncpg
 
 from ..core.loading import (
-    Column, FileSpec, IdSet, bool_one_zero, epoch_ms, non_negative, positive_id, reference, text,
+    Column,
+    FileSpec,
+    IdSet,
+    bool_one_zero,
+    epoch_ms,
+    non_negative,
+    positive_id,
+    reference,
+    text,
 )
 from ..core.service import LoadContext
 from .documents import BUILD_PRODUCTS, BUILD_QUESTIONS

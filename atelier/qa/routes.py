@@ -65,6 +65,7 @@ async def add_question(request: Request) -> Response:
         question_id = await conn.fetchval(queries.INSERT_QUESTION, new.product_id, new.body, new.name, new.email)
         await conn.execute(queries.INSERT_QUESTION_DOCUMENT, question_id)
         await queries.rebuild_product(conn, new.product_id)
+    await request.app.changed(new.product_id)
     return CREATED
 
 
@@ -82,6 +83,7 @@ async def add_answer(request: Request) -> Response:
             await conn.execute(queries.INSERT_PHOTOS, answer_id, new.photos)
         await queries.rebuild_question(conn, question_id)
         await queries.rebuild_product(conn, product_id)
+    await request.app.changed(product_id, question_id)
     return CREATED
 
 
@@ -101,6 +103,7 @@ async def _question_change(request: Request, update: str) -> Response:
         await queries.lock_product(conn, product_id)
         await conn.execute(update, question_id)
         await queries.rebuild_product(conn, product_id)
+    await request.app.changed(product_id, question_id)
     return NO_CONTENT
 
 
@@ -116,6 +119,7 @@ async def _answer_change(request: Request, update: str) -> Response:
         await conn.execute(update, answer_id)
         await queries.rebuild_question(conn, question_id)
         await queries.rebuild_product(conn, product_id)
+    await request.app.changed(product_id, question_id)
     return NO_CONTENT
 
 

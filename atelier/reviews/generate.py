@@ -68,11 +68,11 @@ import multiprocessing
 import os
 import random
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..core import fake
 from ..core.generating import FULL_PRODUCTS, GenerateOptions, legacy_id, legacy_lines, stream, write_bom_crlf_copy
@@ -164,7 +164,7 @@ class Layout:
     rate: float
 
     @classmethod
-    def of(cls, options: GenerateOptions) -> "Layout":
+    def of(cls, options: GenerateOptions) -> Layout:
         products = FULL_PRODUCTS if options.full else options.products
         return cls(options.seed, products, options.full, options.defect_rate)
 

@@ -7,7 +7,15 @@ arrays, the three orders, meta counts, characteristic totals) is built in SQL af
 from __future__ import annotations
 
 from ..core.loading import (
-    Column, FileSpec, bool_true_false, epoch_ms, int_between, non_negative, nullable_text, positive_id, reference,
+    Column,
+    FileSpec,
+    bool_true_false,
+    epoch_ms,
+    int_between,
+    non_negative,
+    nullable_text,
+    positive_id,
+    reference,
     text,
 )
 from ..core.service import LoadContext

@@ -60,6 +60,7 @@ async def add_review(request: Request) -> Response:
     review = review_from_request(request)
     if await queries.add_review(request.app.writes(), review) is None:
         raise HTTPError(422, INVALID)
+    await request.app.changed(review.product_id)
     return CREATED
 
 
