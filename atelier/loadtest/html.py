@@ -54,8 +54,12 @@ def _fmt(v: float) -> str:
 
 
 def line_chart(title: str, series: list[Series], x_label: str, y_label: str, width: int = 530,
-               height: int = 260, log_y: bool = False, diagonal: bool = False, mark_x: float | None = None) -> str:
-    """An SVG line chart with axes, grid, legend, optional log y axis and y = x line."""
+               height: int = 260, log_y: bool = False, diagonal: bool = False, mark_x: float | None = None,
+               x_ticks: list[tuple[float, str]] | None = None) -> str:
+    """An SVG line chart with axes, grid, legend, optional log y axis and y = x line.
+
+    `x_ticks` (position, label) replaces the five evenly spaced x ticks, for an x axis whose
+    positions are not its values (the "nines" of a latency distribution)."""
     left, right, top, bottom = 58, 14, 44, 42
     pw, ph = width - left - right, height - top - bottom
     xs = [x for _, _, pts in series for x, y in pts if y is not None]
@@ -64,9 +68,12 @@ def line_chart(title: str, series: list[Series], x_label: str, y_label: str, wid
            f'viewBox="0 0 {width} {height}" font-family="system-ui,sans-serif" font-size="11">',
            f'<text x="{left}" y="16" font-size="13" font-weight="600">{_e(title)}</text>']
     if not xs or not ys:
-        out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#888">no data</text></svg>')
+        out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#888">no data</text>'
+                   "</svg>")
         return "".join(out)
     x0, x1 = min(xs), max(xs)
+    if x_ticks:
+        x0, x1 = min(x0, *(t for t, _ in x_ticks)), max(x1, *(t for t, _ in x_ticks))
     if diagonal:
         x0 = min(x0, 0)
     if x1 == x0:
@@ -76,7 +83,7 @@ def line_chart(title: str, series: list[Series], x_label: str, y_label: str, wid
         y1 = 10 ** math.ceil(math.log10(max(ys)))
         if y1 <= y0:
             y1 = y0 * 10
-        ticks = [y0 * 10 ** i for i in range(int(round(math.log10(y1 / y0))) + 1)]
+        ticks = [y0 * 10 ** i for i in range(round(math.log10(y1 / y0)) + 1)]
 
         def sy(y: float) -> float:
             return top + ph - ph * (math.log10(max(y, y0)) - math.log10(y0)) / (math.log10(y1) - math.log10(y0))
@@ -91,12 +98,11 @@ def line_chart(title: str, series: list[Series], x_label: str, y_label: str, wid
         return left + pw * (x - x0) / (x1 - x0)
 
     for t in ticks:
-        y = sy(t)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#eceef1"/>'
-                   f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end" fill="#666">{_fmt(t)}</text>')
-    for i in range(5):
-        xv = x0 + (x1 - x0) * i / 4
-        out.append(f'<text x="{sx(xv):.1f}" y="{top + ph + 15}" text-anchor="middle" fill="#666">{_fmt(xv)}</text>')
+        ty = sy(t)
+        out.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + pw}" y2="{ty:.1f}" stroke="#eceef1"/>'
+                   f'<text x="{left - 5}" y="{ty + 4:.1f}" text-anchor="end" fill="#666">{_fmt(t)}</text>')
+    for xv, label in x_ticks or [(x0 + (x1 - x0) * i / 4, _fmt(x0 + (x1 - x0) * i / 4)) for i in range(5)]:
+        out.append(f'<text x="{sx(xv):.1f}" y="{top + ph + 15}" text-anchor="middle" fill="#666">{_e(label)}</text>')
     out.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#999"/>'
                f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" fill="#444">{_e(x_label)}</text>'
                f'<text transform="translate(13 {top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#444">'
@@ -110,7 +116,7 @@ def line_chart(title: str, series: list[Series], x_label: str, y_label: str, wid
                    f'stroke-dasharray="3 3"/><text x="{sx(mark_x) + 3:.1f}" y="{top + 10}" fill="#16a34a">knee</text>')
     lx = left
     for name, color, pts in series:
-        path = []
+        path: list[str] = []
         pen_up = True
         for x, y in pts:
             if y is None or (log_y and y <= 0):
@@ -125,7 +131,7 @@ def line_chart(title: str, series: list[Series], x_label: str, y_label: str, wid
                     out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.6" fill="{color}"/>')
         out.append(f'<rect x="{lx}" y="27" width="12" height="3" fill="{color}"/>'
                    f'<text x="{lx + 16}" y="32" fill="#333">{_e(name)}</text>')
-        lx += 26 + 6.5 * len(name)
+        lx += round(26 + 6.5 * len(name))
     out.append("</svg>")
     return "".join(out)
 
@@ -167,36 +173,68 @@ def _table(rows: list[list[Any]], flags: list[str] | None = None) -> str:
     return "".join(out) + "</table>"
 
 
-def _timeline_charts(r: dict[str, Any], color_offset: int = 0) -> list[str]:
+def _timeline_charts(r: dict[str, Any]) -> list[str]:
     tl = r["timeline"]
+    timed = any(p["p50"] is not None for p in tl)
+    latency = (line_chart("Latency over time", [
+        ("p50", COLORS[0], [(p["t"], p["p50"]) for p in tl]),
+        ("p99", COLORS[1], [(p["t"], p["p99"]) for p in tl])], "second of the run", "ms", log_y=True) if timed
+        else note_box("Latency over time", "Not recorded: wrk's threads were shared by the connections, so wrk "
+                      "timed the run's responses as a whole. Pass --threads equal to --connections for it."))
     return [
-        line_chart("Latency over time", [
-            ("p50", COLORS[0], [(p["t"], p["p50"]) for p in tl]),
-            ("p99", COLORS[1], [(p["t"], p["p99"]) for p in tl])], "second of the run", "ms", log_y=True),
+        latency,
         line_chart("Responses per second", ([("offered/s", "#aaa", [(p["t"], r["rate"]) for p in tl])]
                                             if r["open_loop"] else [])
                    + [("responses/s", COLORS[2], [(p["t"], p["responses"]) for p in tl])],
                    "second of the run", "responses/s"),
         line_chart("Errors per second", [("errors/s", COLORS[1], [(p["t"], p["errors"]) for p in tl])],
                    "second of the run", "errors/s"),
-        line_chart("Latency distribution", [("latency", COLORS[4], _distribution(r))], "percentile", "ms",
-                   log_y=True),
+        distribution_chart(r),
     ]
 
 
-def _distribution(r: dict[str, Any]) -> list[tuple[float, float | None]]:
-    from .results import percentiles
+def nines(percent: float) -> float:
+    """Position of a percentile on a "nines" axis: 90% at 1, 99% at 2, 99.9% at 3."""
+    return -math.log10(1 - min(percent, 99.9999) / 100)
 
-    qs = tuple((str(q), q / 100) for q in (1, 5, 10, 25, 50, 75, 90, 95, 99, 99.9))
-    values = percentiles(r.get("histogram", {}), qs, cap_ms=r["latency_ms"]["max"])
-    return [(float(k) * 100, v) for k, v in values.items()]
+
+NINES_TICKS = [(nines(p), f"{p:g}%") for p in (50, 90, 99, 99.9, 99.99, 99.999)]
+
+
+def distribution_chart(r: dict[str, Any]) -> str:
+    """Latency at each percentile of the run's responses, the tail spread out (log of 1 - percentile)."""
+    points = [(nines(q), ms) for q, ms in r.get("distribution", [])]
+    shown = [(x, label) for x, label in NINES_TICKS if not points or x <= max(x for x, _ in points) + 0.01]
+    return line_chart("Latency distribution", [("latency", COLORS[4], points)],
+                      "percentile of responses (their share answered within that latency)", "ms", log_y=True,
+                      x_ticks=shown)
+
+
+def note_box(title: str, text: str, width: int = 530, height: int = 260) -> str:
+    """A chart-sized box that says why there is no chart."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) > 70:
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}".strip()
+    lines.append(line)
+    body = "".join(f'<text x="20" y="{90 + 18 * i}" fill="#666">{_e(t)}</text>' for i, t in enumerate(lines))
+    return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="system-ui,sans-serif" font-size="12">'
+            f'<text x="58" y="16" font-size="13" font-weight="600">{_e(title)}</text>{body}</svg>')
+
+
+def _ids(r: dict[str, Any]) -> str:
+    ranges = ", ".join(f"{kind} {low:,}..{high:,}" for kind, (low, high) in r.get("id_ranges", {}).items())
+    return f"ids {r['ids']}: {ranges or 'none'} ({r.get('ids_source', '')})"
 
 
 def run_page(r: dict[str, Any]) -> str:
     return _page(f"atelier loadtest: {r['label']}", [
         f"<h1>{_e(r['label'])}</h1>",
         f'<p class="meta">{_e(r["url"])} · {_e(r["started_at"])} · {r["duration_s"]:g} s · '
-        f'{r["connections"]} connections · ids {_e(r["ids"])} up to {r["max_id"]:,} · {_e(r["tool"])}</p>',
+        f'{r["connections"]} connections · {_e(_ids(r))} · {_e(r["tool"])}</p>',
         f"<pre>{_e(report.run_table(r))}</pre>",
         '<div class="charts">', *_timeline_charts(r), "</div>",
         f'<p class="meta">Command: <code>{_e(r["command"])}</code></p>',
@@ -235,8 +273,7 @@ def ramp_page(r: dict[str, Any]) -> str:
     flags = ["" if s["passes"] else "no" for s in steps]
     body = [
         f"<h1>{_e(r['label'])}</h1>",
-        f'<p class="meta">{_e(r["url"])} · {_e(r["started_at"])} · ids {_e(r["ids"])} up to {r["max_id"]:,} · '
-        f'{_e(r["tool"])}</p>',
+        f'<p class="meta">{_e(r["url"])} · {_e(r["started_at"])} · {_e(_ids(r))} · {_e(r["tool"])}</p>',
         f"<pre>{_e(report.ramp_table(r))}</pre>",
         '<div class="charts">', *_ramp_charts([("achieved", r)]), "</div>",
         "<h2>Steps</h2>", _table(rows, flags),

@@ -1,19 +1,17 @@
 """What a load test asks for: endpoints, mixes of them, and the ids they draw.
 
 An endpoint is a method, a path with at most one `{id}` and the kind of id that fills it
-(product, question or review). Ids are drawn uniformly from a range: the full range of the data
-set, or its last 10% (recent products, the "hot" end of the table).
+(product, page, question or review). Ids are drawn uniformly from a range: the full range of
+the target's ids (learned from the target, see discover.py, or given by flags), or its last 10%
+(recent products, the "hot" end of the table).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-FULL_PRODUCTS = 1_000_011
-# Rows per product at full scale (legacy-csv.md), to derive the other id ranges from --max-id.
-QUESTIONS_PER_PRODUCT = 3_518_963 / FULL_PRODUCTS
-REVIEWS_PER_PRODUCT = 5_774_952 / FULL_PRODUCTS
-PAGE_SIZE = 5  # the list endpoint's default count
+PAGE_SIZE = 5  # the list endpoint's page size ("products" below)
+ID_KINDS = ("product", "page", "question", "review")
 
 INTERACTION = b'{"element":"img","widget":"related-products","time":"2021-03-17T12:00:00.000Z"}'
 # A new review of a random product ({id} is replaced per request): no characteristics, so it is
@@ -73,6 +71,11 @@ class Mix:
     def write_share(self) -> float:
         return sum(w for e, w in self.parts if e.write)
 
+    @property
+    def id_kinds(self) -> set[str]:
+        """The kinds of id the mix draws (none for /cart, /interactions, /health)."""
+        return {e.ids for e, _ in self.parts if e.ids}
+
 
 def mix(name: str) -> Mix:
     """A named mix, one endpoint by name, or a literal path (`/products/{id}` draws product ids)."""
@@ -90,18 +93,18 @@ def mix(name: str) -> Mix:
     return Mix(name, tuple((ENDPOINTS[n], w / total) for n, w in weights.items()))
 
 
-def id_ranges(max_id: int, ids: str) -> dict[str, tuple[int, int]]:
-    """Inclusive id ranges per id kind: "uniform" over everything or "recent" (the last 10%)."""
-    if max_id < 1:
-        raise ValueError("--max-id must be at least 1")
-    tops = {
-        "product": max_id,
-        "page": max(1, -(-max_id // PAGE_SIZE)),
-        "question": max(1, round(max_id * QUESTIONS_PER_PRODUCT)),
-        "review": max(1, round(max_id * REVIEWS_PER_PRODUCT)),
-    }
+def pages(products: int) -> int:
+    """Pages of PAGE_SIZE products that `products` products fill."""
+    return max(1, -(-products // PAGE_SIZE))
+
+
+def id_ranges(full: dict[str, tuple[int, int]], ids: str) -> dict[str, tuple[int, int]]:
+    """The inclusive ranges ids are drawn from: each full range ("uniform") or its last 10% ("recent")."""
+    for kind, (low, high) in full.items():
+        if not 1 <= low <= high:
+            raise ValueError(f"empty or invalid {kind} id range {low}..{high}")
     if ids == "uniform":
-        return {kind: (1, top) for kind, top in tops.items()}
+        return dict(full)
     if ids == "recent":
-        return {kind: (max(1, top - top // 10 + 1), top) for kind, top in tops.items()}
+        return {kind: (max(low, high - (high - low + 1) // 10 + 1), high) for kind, (low, high) in full.items()}
     raise ValueError(f"unknown id distribution {ids!r}: uniform or recent")

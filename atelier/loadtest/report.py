@@ -28,16 +28,17 @@ def run_table(r: dict[str, Any]) -> str:
     lat = r["latency_ms"]
     offered = (f"offered {r['rate']:,.0f}/s, open loop" if r["open_loop"]
                else f"closed loop, {r['connections']} connections")
+    cpu = r["generator_cpu"]
     lines = [
         f"{r['label']}  ·  {r['url']}  ·  {r['duration_s']:g} s  ·  {r['connections']} connections  ·  {r['tool']}",
         f"  requests/s     {r['requests_per_s']:>10,.1f}   ({offered})",
         f"  successes/s    {r['successes_per_s']:>10,.1f}   throughput {_pct(r['throughput'])} (successes / offered)",
         f"  latency ms     avg {_num(lat['avg'], 2)}  p50 {_num(lat['p50'], 2)}  p90 {_num(lat['p90'], 2)}  "
-        f"p99 {_num(lat['p99'], 2)}  max {_num(lat['max'], 2)}"
-        + ("   (from the scheduled send time)" if r["open_loop"] else ""),
+        f"p99 {_num(lat['p99'], 2)}  p99.9 {_num(lat.get('p99.9'), 2)}  max {_num(lat['max'], 2)}",
+        f"  latency of     {r.get('latency_source', '')}",
         f"  errors         {_pct(r['error_rate'])} of {r['offered']:,} requests",
         f"  by status      {_statuses(r)}",
-        f"  generator CPU  {r['generator_cpu']['seconds']:.2f} s ({r['generator_cpu']['percent_of_core']:.1f}% of one core)",
+        f"  generator CPU  {cpu['seconds']:.2f} s ({cpu['percent_of_core']:.1f}% of one core)",
     ]
     return "\n".join(lines)
 
@@ -47,8 +48,8 @@ def ramp_table(r: dict[str, Any]) -> str:
     head = (f"{r['label']}  ·  {r['url']}  ·  knee: "
             + (f"{r['knee']['rate']:,.0f}/s (p99 {r['knee']['p99_ms']} ms)" if r["knee"] else "none")
             + f"  ·  criteria: errors < {_pct(c['max_error_rate'])}, p99 <= {c['p99_ms']:g} ms")
-    rows = [("offered/s", "achieved/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "throughput", "gen CPU",
-             "holds")]
+    rows: list[tuple[str, ...]] = [
+        ("offered/s", "achieved/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "throughput", "gen CPU", "holds")]
     for s in r["steps"]:
         lat = s["latency_ms"]
         rows.append((f"{s['rate']:,.0f}", f"{s['requests_per_s']:,.1f}", _num(lat["p50"], 2), _num(lat["p90"], 2),
@@ -83,6 +84,7 @@ RUN_METRICS: list[Metric] = [
     ("latency p50 ms", _lat("p50"), False),
     ("latency p90 ms", _lat("p90"), False),
     ("latency p99 ms", _lat("p99"), False),
+    ("latency p99.9 ms", lambda r: r["latency_ms"].get("p99.9"), False),
     ("latency max ms", _lat("max"), False),
     ("generator CPU %", lambda r: r["generator_cpu"]["percent_of_core"], None),
 ]

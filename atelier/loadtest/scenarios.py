@@ -6,12 +6,12 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import wrk
 from .mixes import id_ranges, mix
-from .results import passes, ramp_result, summarize
+from .results import errors_fail, passes, ramp_result, summarize
 
 DEFAULT_RATES = (1000, 2000, 4000, 8000, 16000, 32000)
 MAX_RUN_SECONDS = 600  # one run
@@ -24,7 +24,9 @@ class Options:
     url: str
     mix: str = "legacy"
     ids: str = "uniform"
-    max_id: int = 1_000_011
+    # The full id range of each kind the mix draws (see discover.py) and where they came from.
+    id_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    ids_source: str = ""
     duration: float = 10.0
     rate: float = 1000.0
     connections: int | None = None  # None: 64 closed loop, or enough for the rate open loop
@@ -57,14 +59,14 @@ def _plan(o: Options, rate: float) -> wrk.Plan:
         connections = o.connections or 64
         threads = min(o.threads or CLOSED_LOOP_THREADS, connections)
         connections -= connections % threads  # wrk gives every thread the same number of connections
-    return wrk.Plan(url=o.url, mix=mix(o.mix), ranges=id_ranges(o.max_id, o.ids), duration=o.duration,
+    return wrk.Plan(url=o.url, mix=mix(o.mix), ranges=id_ranges(o.id_ranges, o.ids), duration=o.duration,
                     connections=connections, rate=rate, timeout=o.timeout, seed=o.seed, threads=threads)
 
 
 def _run(o: Options, scenario: str, rate: float) -> dict[str, Any]:
     plan = _plan(o, rate)
     raw = wrk.run(plan)
-    return summarize(raw, plan, scenario, o.mix, o.ids, o.max_id, wrk.version())
+    return summarize(raw, plan, scenario, o.mix, o.ids, o.id_ranges, o.ids_source, wrk.version())
 
 
 def run_rate(o: Options) -> dict[str, Any]:
@@ -96,6 +98,8 @@ def run_ramp(o: Options, progress: Callable[[str], None] = lambda s: print(s, fi
         lat = step["latency_ms"]
         progress(f"  {rate:>8,.0f}/s offered: {step['requests_per_s']:>9,.1f}/s achieved, p99 {lat['p99']} ms, "
                  f"errors {100 * step['error_rate']:.2f}% -> {'holds' if ok else 'fails'}")
+        if i == 0 and errors_fail(step, o.max_error_rate):
+            break  # errors at the lowest rate: the target is not answering as it should, not loaded
         if not ok and not o.keep_going:
             break
     return ramp_result(steps, o.max_error_rate, o.p99_ms)

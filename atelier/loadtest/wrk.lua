@@ -7,7 +7,9 @@
 -- cannot hide its slowness by slowing the load down (no coordinated omission).
 -- With fewer threads than connections (C.exact false: cheaper, for the closed loop) responses
 -- cannot be paired with requests: the engine then only counts statuses and responses per
--- second, and wrk.py times requests on a few extra one-thread connections (probes).
+-- second, and reads at the end the latency wrk itself recorded for every response (from the
+-- send of the request to the end of its answer, to the µs; those slower than wrk's --timeout
+-- are not recorded but counted as timeouts). There is no latency over time in that mode.
 -- At the end, done() prints one line `ATELIER-RESULT {json}` that wrk.py parses.
 
 local ffi = require("ffi")
@@ -179,6 +181,11 @@ function done(summary, latency, requests)
     merge(out.sec_n, thread:get("sec_n"))
     merge(out.sec_e, thread:get("sec_e"))
     merge(out.sec_h, thread:get("sec_h"))
+  end
+  if not C.exact then
+    -- wrk's record of every response: percentiles (each one pass over the record), mean and max.
+    out.wrk_latency = { mean = latency.mean, max = latency.max, quantiles = {} }
+    for i, q in ipairs(C.quantiles) do out.wrk_latency.quantiles[i] = latency:percentile(q) end
   end
   io.write("ATELIER-RESULT ", json(out), "\n")
 end

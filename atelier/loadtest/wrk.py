@@ -1,8 +1,10 @@
 """Running wrk (Debian's `wrk` package) with atelier's Lua engine (wrk.lua) and reading its result.
 
-wrk is a C load generator. The engine runs one connection per wrk thread so that it can pair
-every response with its request (see wrk.lua); a closed loop can instead share a few threads
-among its connections and time requests on a few probe connections (see run). Measured on the
+wrk is a C load generator. Where latency needs the engine (open loop, measured from the
+scheduled send time), the engine runs one connection per wrk thread so that it can pair every
+response with its request (see wrk.lua). A closed loop can instead share a few threads among its
+connections: wrk itself then times every response (from the send of the request to the end of
+its answer, to the microsecond) and the engine reads that record at the end. Measured on the
 2-core machine: about 20 µs of generator CPU per request closed loop with shared threads, 70-90
 µs open loop (a thread per connection and a timer per request); k6 takes 200-300 µs.
 """
@@ -16,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,9 +28,13 @@ import orjson
 from .mixes import Mix
 
 RESOLUTION = 50  # histogram buckets per factor e of latency: each bucket is 2% wide
+# Percentiles read from wrk's own record of every response (shared threads): the report's
+# percentiles and its latency distribution. Each costs wrk one pass over its record (at most
+# --timeout in µs entries), so a few dozen cost well under a second.
+QUANTILES = (1, 5, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 95, 97, 98, 99, 99.5, 99.7, 99.8, 99.9, 99.95, 99.99,
+             99.999)
 RESULT_PREFIX = "ATELIER-RESULT "
 MAX_CONNECTIONS = 512
-PROBES = 4  # closed loop with shared threads: connections that time every request (see run)
 START_LEAD_S = 0.3  # open loop: time for wrk to start its threads and connect before the schedule
 
 
@@ -92,7 +98,8 @@ def _lua(value: Any) -> str:
     if isinstance(value, str):
         value = value.encode()
     if isinstance(value, bytes):
-        return '"' + "".join(chr(b) if b < 128 and (chr(b).isalnum() or chr(b) in _PLAIN) else f"\\{b:03d}" for b in value) + '"'
+        plain = (chr(b) if b < 128 and (chr(b).isalnum() or chr(b) in _PLAIN) else f"\\{b:03d}" for b in value)
+        return '"' + "".join(plain) + '"'
     if isinstance(value, dict):
         return "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -117,7 +124,7 @@ def script(plan: Plan, t0_us: float, t_end_us: float) -> str:
     endpoints[-1]["cum"] = 2.0  # never fall off the end through rounding
     config = {
         "rate": plan.rate, "connections": plan.connections, "exact": plan.exact, "t0": t0_us, "t_end": t_end_us,
-        "timeout_us": plan.timeout * 1e6, "resolution": RESOLUTION, "seed": plan.seed,
+        "timeout_us": plan.timeout * 1e6, "resolution": RESOLUTION, "seed": plan.seed, "quantiles": QUANTILES,
         "ranges": {k: list(v) for k, v in plan.ranges.items()}, "endpoints": endpoints,
     }
     engine = resources.files("atelier.loadtest").joinpath("wrk.lua").read_text(encoding="utf-8")
@@ -125,17 +132,15 @@ def script(plan: Plan, t0_us: float, t_end_us: float) -> str:
 
 
 def run(plan: Plan) -> Raw:
-    """Runs wrk (two processes for a cheap closed loop, see below); bounded: wrk stops by itself.
-
-    With fewer threads than connections, the bulk of the load runs on `threads` threads that only
-    count answers, and PROBES more connections, one thread each, measure every request's latency
-    exactly: a sample of the same closed loop, under the same load.
-    """
+    """Runs wrk once; bounded: wrk stops by itself, and is killed 30 s after it should have."""
     if not 1 <= plan.connections <= MAX_CONNECTIONS:
         raise ValueError(f"connections must be between 1 and {MAX_CONNECTIONS}")
     open_loop = plan.rate > 0
     if open_loop and not plan.exact:
         raise ValueError("an open-loop (rate) run needs one thread per connection")
+    threads = plan.connections if plan.exact else max(1, plan.threads or 1)
+    if plan.connections % threads:
+        raise ValueError(f"{plan.connections} connections cannot be shared evenly by {threads} threads")
     base = urlsplit(plan.url)
     target = f"{base.scheme}://{base.netloc}/"
     lead = START_LEAD_S if open_loop else 0.0
@@ -143,68 +148,30 @@ def run(plan: Plan) -> Raw:
     wrk_seconds = max(1, math.ceil(lead + plan.duration + grace))
     t0 = time.monotonic_ns() / 1000 + lead * 1e6
     t_end = t0 + plan.duration * 1e6
-    if plan.exact:
-        parts = [(plan, plan.connections)]
-    else:
-        threads = max(1, plan.threads or 1)
-        probes = min(PROBES, plan.connections - threads) if plan.connections > threads else 0
-        bulk = plan.connections - probes
-        bulk -= bulk % threads
-        if bulk < threads:
-            raise ValueError(f"too few connections ({plan.connections}) for {threads} threads")
-        parts = [(replace(plan, connections=bulk), threads)]
-        if probes:
-            parts.append((replace(plan, connections=probes, threads=None, seed=plan.seed + 1000), probes))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    procs, paths, commands = [], [], []
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="atelier-wrk-", delete=False) as f:
+        f.write(script(plan, t0, t_end))
+    command = [wrk_path(), "-t", str(threads), "-c", str(plan.connections), "-d", f"{wrk_seconds}s",
+               "--timeout", f"{max(2, math.ceil(plan.timeout))}s", "-s", f.name, target]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for part, threads in parts:
-            with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="atelier-wrk-", delete=False) as f:
-                f.write(script(part, t0, t_end))
-                paths.append(f.name)
-            command = [wrk_path(), "-t", str(threads), "-c", str(part.connections), "-d", f"{wrk_seconds}s",
-                       "--timeout", f"{max(2, math.ceil(plan.timeout))}s", "-s", f.name, target]
-            commands.append(command)
-            procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        outputs = [p.communicate(timeout=wrk_seconds + 30) for p in procs]
+        out, err = proc.communicate(timeout=wrk_seconds + 30)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for path in paths:
-            os.unlink(path)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.unlink(f.name)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    results = []
-    for p, (out, err) in zip(procs, outputs):
-        line = next((ln for ln in out.splitlines() if ln.startswith(RESULT_PREFIX)), None)
-        if p.returncode != 0 or line is None:
-            raise RuntimeError(f"wrk failed (exit {p.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
-        results.append(orjson.loads(line[len(RESULT_PREFIX):]))
-    data = results[0] if len(results) == 1 else merge(results[0], results[1])
+    line = next((ln for ln in out.splitlines() if ln.startswith(RESULT_PREFIX)), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed (exit {proc.returncode}):\n{out[-2000:]}\n{err[-2000:]}")
+    data = orjson.loads(line[len(RESULT_PREFIX):])
+    if not plan.exact:  # the engine could not time answers: wrk's count of those slower than --timeout
+        data["late_ok"] = int((data.get("errors") or {}).get("timeout", 0))
     # Open loop, the window runs from the first scheduled send to the end of the schedule or, if
     # the server fell behind, to its last answer; closed loop, it is wrk's run.
     window = max(plan.duration, data["last_s"]) if open_loop else data["duration_us"] / 1e6
-    return Raw(data, cpu, wall, window, commands)
-
-
-def merge(bulk: dict[str, Any], probe: dict[str, Any]) -> dict[str, Any]:
-    """Counts from both processes; latency (histograms, sums, maxima) from the probe only."""
-    out = dict(probe)
-    for name in ("sent", "completed", "wrk_requests", "bytes"):
-        out[name] = bulk[name] + probe[name]
-    out["duration_us"] = max(bulk["duration_us"], probe["duration_us"])
-    out["last_s"] = max(bulk["last_s"], probe["last_s"])
-    out["errors"] = {k: bulk["errors"].get(k, 0) + v for k, v in probe["errors"].items()}
-    # The bulk cannot time its answers; wrk's own count of answers slower than --timeout stands in.
-    out["late_ok"] = probe["late_ok"] + bulk["errors"].get("timeout", 0)
-    for name in ("status", "sec_n", "sec_e"):
-        merged = dict(probe[name])
-        for k, v in bulk[name].items():
-            merged[k] = merged.get(k, 0) + v
-        out[name] = merged
-    out["latency_sample"] = probe["completed"]
-    return out
+    return Raw(data, cpu, wall, window, [command])
