@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
-from conftest import Server, atelier, free_port
+from conftest import Server, atelier, free_port, run
 
-from atelier.loadtest import mixes
+from atelier.loadtest import html, mixes
 from atelier.loadtest.cli import check_url, is_loopback, parse_rates
+from atelier.loadtest.discover import TargetError, learn
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None,
                                reason="wrk is not installed (apt-get install -y wrk, or `make tools`)")
@@ -34,16 +37,53 @@ def test_mixes_are_weighted_and_named() -> None:
 
 
 def test_id_ranges() -> None:
-    uniform = mixes.id_ranges(1_000_011, "uniform")
-    assert uniform["product"] == (1, 1_000_011)
-    assert uniform["question"] == (1, 3_518_963)  # the legacy row counts at full scale
-    assert uniform["review"] == (1, 5_774_952)
-    assert uniform["page"] == (1, 200_003)
-    recent = mixes.id_ranges(1_000_011, "recent")
+    full = {"product": (1, 1_000_011), "question": (5, 104), "page": (1, 200_003)}
+    assert mixes.id_ranges(full, "uniform") == full
+    recent = mixes.id_ranges(full, "recent")
     assert recent["product"] == (900_011, 1_000_011)  # the last 10%
-    assert mixes.id_ranges(19, "recent")["product"] == (19, 19)
+    assert recent["question"] == (95, 104)
+    assert mixes.id_ranges({"product": (19, 19)}, "recent")["product"] == (19, 19)
+    assert mixes.pages(19) == 4 and mixes.pages(20) == 4 and mixes.pages(1) == 1
+    assert mixes.mix("legacy").id_kinds == {"page", "product", "question"}
+    assert mixes.mix("cart").id_kinds == set()
     with pytest.raises(ValueError):
-        mixes.id_ranges(0, "uniform")
+        mixes.id_ranges({"product": (0, 10)}, "uniform")
+    with pytest.raises(ValueError):
+        mixes.id_ranges({"product": (1, 10)}, "zipf")
+
+
+def test_ids_given_by_flags_ask_nothing_of_the_target() -> None:
+    # No server at this address: every range comes from the flags, so nothing is asked.
+    ids = learn(f"http://127.0.0.1:{free_port()}", {"product", "page", "review"}, {"product": 19, "review": 7})
+    assert ids.ranges == {"product": (1, 19), "page": (1, 4), "review": (1, 7)}
+    assert ids.learned == [] and ids.requests == 0
+
+
+def test_ids_are_learned_from_the_target(server: Server, sample_db: str) -> None:
+    ids = learn(server.url, {"product", "page", "review"}, {})
+    truth = run(_fetch(sample_db, "SELECT count(*), min(id), max(id) FROM products.product"))
+    assert ids.products == truth[0]
+    assert ids.ranges["product"] == (truth[1], truth[2])
+    assert ids.ranges["page"] == (1, mixes.pages(truth[0]))
+    reviews = run(_fetch(sample_db, "SELECT min(id), max(id) FROM reviews.review"))
+    assert ids.ranges["review"] == (reviews[0], reviews[1])  # the first and the last product have reviews
+    # The sample's products are 1-19 and 999996-1000011: the range is said to be mostly holes.
+    assert "learned from the target" in ids.describe() and "most ids drawn do not exist" in ids.describe()
+    # The sample has no Q&A loaded: no question id to draw is a clear error, not a guess.
+    assert run(_fetch(sample_db, "SELECT count(*) FROM qa.question"))[0] == 0
+    with pytest.raises(TargetError, match="no question ids found"):
+        learn(server.url, {"question"}, {})
+    # A given kind wins; the others are still learned.
+    mixed = learn(server.url, {"product", "review"}, {"product": 19})
+    assert mixed.ranges["product"] == (1, 19) and mixed.learned == ["review"]
+
+
+async def _fetch(url: str, query: str) -> tuple:  # type: ignore[type-arg]
+    conn = await asyncpg.connect(url)
+    try:
+        return tuple(await conn.fetchrow(query))
+    finally:
+        await conn.close()
 
 
 def test_rates_and_urls() -> None:
@@ -66,11 +106,18 @@ def test_a_remote_url_is_refused_without_allow_remote(tmp_path: Path) -> None:
 
 @needs_wrk
 def test_a_server_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
-    result = atelier("loadtest", "max", "--url", f"http://127.0.0.1:{free_port()}", "--duration", "1",
-                     "--out", str(tmp_path), check=False, timeout=60)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert "unable to connect" in result.stderr
+    url = f"http://127.0.0.1:{free_port()}"
+    learning = atelier("loadtest", "max", "--url", url, "--duration", "1", "--out", str(tmp_path), check=False,
+                       timeout=60)
+    assert learning.returncode != 0
+    assert "Traceback" not in learning.stderr
+    assert "cannot learn the ids" in learning.stderr and "Connection refused" in learning.stderr
+    given = atelier("loadtest", "max", "--url", url, "--mix", "product", "--max-id", "19", "--duration", "1",
+                    "--out", str(tmp_path), check=False, timeout=60)
+    assert given.returncode != 0
+    assert "Traceback" not in given.stderr
+    assert "unable to connect" in given.stderr  # wrk's own words
+    assert not list(tmp_path.iterdir())
 
 
 def _count(server: Server, route: str) -> float:
@@ -104,24 +151,56 @@ def test_rate_run_is_open_loop_and_reports(server: Server, tmp_path: Path) -> No
 
 
 @needs_wrk
-def test_max_run_times_requests_on_probe_connections(server: Server, tmp_path: Path) -> None:
+def test_max_run_with_shared_threads_times_every_response(server: Server, tmp_path: Path) -> None:
+    before = _count(server, "/products/{product_id}")
     atelier("loadtest", "max", "--url", server.url, "--duration", "2", "--connections", "10", "--threads", "2",
-            "--mix", "legacy", "--max-id", "19", "--out", str(tmp_path), "--name", "m", "--no-html", timeout=120)
+            "--mix", "product", "--max-id", "19", "--out", str(tmp_path), "--name", "m", timeout=120)
     run = json.loads((tmp_path / "m.json").read_text())
     assert run["scenario"] == "max" and not run["open_loop"]
     assert run["connections"] == 10 and run["threads"] == 2
-    assert "probe connections" in run["latency_timed"]
-    assert run["completed"] > 0 and run["requests_per_s"] > 0
-    assert run["latency_ms"]["p50"] is not None
-    assert set(run["status"]) <= {"200", "404", "422", "500", "503"}
-    assert not (tmp_path / "m.html").exists()
+    assert run["completed"] > 0 and run["requests_per_s"] > 0 and run["error_rate"] == 0
+    # wrk timed every response, not a sample: the count it names is every answer of the run.
+    assert run["latency_source"].startswith(f"all {run['completed']:,} responses") and "wrk" in run["latency_source"]
+    lat = run["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p99.9"] <= lat["max"]
+    assert [q for q, _ in run["distribution"]][:3] == [1, 5, 10]
+    assert all(a[1] <= b[1] for a, b in zip(run["distribution"], run["distribution"][1:]))
+    assert all(p["p50"] is None for p in run["timeline"])  # no latency over time with shared threads
+    # Closed loop: the server answered every request counted, and at most one more per connection
+    # (those in flight when wrk stopped).
+    served = _count(server, "/products/{product_id}") - before
+    assert run["completed"] <= served <= run["completed"] + run["connections"]
+    page = (tmp_path / "m.html").read_text()
+    assert "Not recorded" in page and "Latency distribution" in page
+
+
+def test_the_latency_distribution_has_a_percentile_axis() -> None:
+    run = {"distribution": [[1, 0.4], [50, 1.0], [90, 2.0], [99, 5.0], [99.9, 9.0]]}
+    chart = html.distribution_chart(run)
+    ticks = re.findall(r'text-anchor="middle" fill="#666">([^<]+)<', chart)
+    assert ticks == ["50%", "90%", "99%", "99.9%"]  # one tick per nine, in order, as percentiles
+    assert "percentile of responses" in chart
+    assert html.nines(90) == pytest.approx(1) and html.nines(99.9) == pytest.approx(3)
+
+
+@needs_wrk
+def test_a_run_that_fails_says_why_and_exits_1(server: Server, tmp_path: Path) -> None:
+    # The sample holds products 1-19 and 999996-1000011: ids up to 1,000,000 are nearly all missing.
+    result = atelier("loadtest", "rate", "--url", server.url, "--rate", "200", "--duration", "1", "--mix", "styles",
+                     "--max-id", "1000000", "--out", str(tmp_path), "--name", "f", "--no-html", check=False,
+                     timeout=120)
+    assert result.returncode == 1
+    assert "FAILED" in result.stderr and "more than --max-error-rate 1%" in result.stderr
+    assert "404 Not Found: the target does not have the ids asked for" in result.stderr
+    run = json.loads((tmp_path / "f.json").read_text())  # the run is still written
+    assert run["error_rate"] > 0.9 and run["status"]["404"] > 0
 
 
 @needs_wrk
 def test_ramp_and_compare(server: Server, tmp_path: Path) -> None:
     atelier("loadtest", "ramp", "--url", server.url, "--rates", "100,200", "--duration", "1", "--mix",
-            "/products/{id}/related", "--max-id", "19", "--p99-ms", "1000", "--keep-going", "--timeout", "1", "--out", str(tmp_path),
-            "--name", "ramp", timeout=120)
+            "/products/{id}/related", "--max-id", "19", "--p99-ms", "1000", "--keep-going", "--timeout", "1",
+            "--out", str(tmp_path), "--name", "ramp", timeout=120)
     ramp = json.loads((tmp_path / "ramp.json").read_text())
     assert [s["rate"] for s in ramp["steps"]] == [100, 200]
     assert all("passes" in s for s in ramp["steps"])
@@ -137,23 +216,29 @@ def test_ramp_and_compare(server: Server, tmp_path: Path) -> None:
 
 
 @needs_wrk
-def test_shopper_mix_sends_reads_and_writes(tmp_path: Path) -> None:
+def test_shopper_mix_on_ids_learned_from_the_target(tmp_path: Path) -> None:
     from conftest import create_database, drop_database
 
+    # A small generated data set without defects: every id in its ranges exists.
+    data = tmp_path / "data"
+    atelier("generate", "--out", str(data), "--scale", "0.0002", "--defect-rate", "0", "--quiet")
     url = create_database()  # the mix writes: not on the shared sample database
     try:
-        atelier("load", "--data", str(Path(__file__).parent.parent / "atelier" / "legacy_sample"), "--rejects",
-                str(tmp_path / "rejects"), env={"DATABASE_URL": url})
+        atelier("load", "--data", str(data), env={"DATABASE_URL": url})
         srv = Server(url)
         try:
-            atelier("loadtest", "rate", "--url", srv.url, "--rate", "300", "--duration", "2", "--mix", "shopper",
-                    "--max-id", "19", "--out", str(tmp_path), "--name", "s", "--no-html", timeout=120)
+            result = atelier("loadtest", "rate", "--url", srv.url, "--rate", "300", "--duration", "2", "--mix",
+                             "shopper", "--out", str(tmp_path), "--name", "s", "--no-html", timeout=120)
             routes = httpx.get(srv.url + "/metrics.json", timeout=10).json()["routes"]
         finally:
             srv.stop()
     finally:
         drop_database(url)
+    assert "learned from the target" in result.stderr
     run = json.loads((tmp_path / "s.json").read_text())
+    assert run["id_ranges"]["product"] == [1, 200] and run["id_ranges"]["page"] == [1, 40]
+    assert run["id_ranges"]["question"][0] == 1 and run["id_ranges"]["review"][0] == 1
     assert run["completed"] > 0
+    assert run["status"].keys() <= {"200", "201", "204"}  # every id drawn existed: no 404
     seen = {name.split(" ", 1)[0] for name, r in routes.items() if r["count"]}
     assert {"GET", "POST", "PUT"} <= seen  # reads and both kinds of writes reached the server

@@ -106,5 +106,5 @@ def id_ranges(full: dict[str, tuple[int, int]], ids: str) -> dict[str, tuple[int
     if ids == "uniform":
         return dict(full)
     if ids == "recent":
-        return {kind: (max(low, high - (high - low + 1) // 10 + 1), high) for kind, (low, high) in full.items()}
+        return {kind: (high - max(1, (high - low + 1) // 10) + 1, high) for kind, (low, high) in full.items()}
     raise ValueError(f"unknown id distribution {ids!r}: uniform or recent")
