@@ -78,7 +78,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", help="file name without extension (default: SCENARIO-MIX-TIME)")
     p.add_argument("--no-html", action="store_true", help="write only the JSON")
     p.add_argument("--compare", nargs="+", type=Path, metavar="RUN.json",
-                   help="put saved runs side by side instead of running")
+                   help="put these saved runs side by side instead of running a scenario (default: none)")
     p.set_defaults(run=main)
 
 
