@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from conftest import ROOT, Server
@@ -61,7 +65,8 @@ def test_counters_of_separate_processes_are_summed(tmp_path: Path, monkeypatch: 
 
 
 def test_prometheus_text_has_cumulative_buckets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    record(tmp_path, "s = metrics.store()\nfor v in (0.00005, 0.0012, 0.0012, 0.04, 20.0): s.observe('/r', 'GET', 200, v)")
+    record(tmp_path, "s = metrics.store()\n"
+                     "for v in (0.00005, 0.0012, 0.0012, 0.04, 20.0): s.observe('/r', 'GET', 200, v)")
     text = metrics.prometheus(snapshot_of(tmp_path, monkeypatch))
     samples = parse(text)
     labels = {("route", "/r"), ("method", "GET"), ("status", "200")}
@@ -211,3 +216,44 @@ def test_a_given_directory_is_kept_and_stale_files_removed(sample_db: str, tmp_p
     finally:
         srv.stop()
     assert tmp_path.is_dir()
+
+
+def test_pending_writes_are_the_interactions_not_yet_committed(empty_db: str) -> None:
+    """Rows of POST /interactions held up by a lock on their table count as pending, then drain to 0."""
+    srv = Server(empty_db)  # serve creates the schemas; the writes stay out of the shared sample database
+    rows = 12
+
+    async def scenario() -> tuple[list[int], float, float]:
+        conn = await asyncpg.connect(empty_db)
+        try:
+            lock = conn.transaction()
+            await lock.start()
+            await conn.execute("LOCK TABLE interactions.interaction IN SHARE MODE")  # inserts wait for it
+            body = {"element": "img", "widget": "related", "time": "2021-03-17T12:00:00.000Z"}
+            async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
+                posts = [asyncio.ensure_future(c.post("/interactions", json=body)) for _ in range(rows)]
+                held = await _gauge_when(c, lambda v: v == rows)
+                await lock.rollback()  # the inserts go through
+                statuses = [r.status_code for r in await asyncio.gather(*posts)]
+                drained = await _gauge_when(c, lambda v: v == 0)
+            return statuses, held, drained
+        finally:
+            await conn.close()
+
+    try:
+        statuses, held, drained = asyncio.run(scenario())
+    finally:
+        srv.stop()
+    assert statuses == [201] * rows
+    assert held == rows and drained == 0
+
+
+async def _gauge_when(client: httpx.AsyncClient, done: Callable[[float], bool], seconds: float = 20) -> float:
+    """The pending_writes gauge from /metrics once `done(value)` holds (or at the deadline)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        samples = parse((await client.get("/metrics")).text)
+        value = samples[("atelier_pending_writes", frozenset())]
+        if done(value) or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.05)

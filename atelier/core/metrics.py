@@ -6,9 +6,11 @@ exports it to its workers), and `/metrics` reads and sums all the files. Recordi
 a dictionary lookup and five float stores into the mapping (about 2 µs): no lock, no system call.
 `ATELIER_METRICS=0` turns everything off (no observer, no files).
 
-Other code records its own figures with `count("cache_hits", route)` (a counter) and
-`set_gauge("pending_writes", n)` / `add_gauge("pending_writes", 1)` (a gauge, summed over the
-live processes).
+Other code records its own figures with `count(name, route)` (a counter) and `set_gauge(name, n)`
+/ `add_gauge(name, delta)` (a gauge, summed over the live processes). Recorded today: the
+`pending_writes` gauge (rows of POST /interactions accepted and not yet committed, see
+interactions/batcher.py). There is no response cache in the API; a cache in front of it (NGINX)
+reports its own hit rate.
 
 File layout (little-endian): a 16-byte header (magic, keys written, key bytes used, value slots
 used), SLOTS float64 values, then the key area: per key its first slot (u32), its width (u16),
@@ -337,6 +339,13 @@ def _number(v: float) -> str:
     return repr(v)
 
 
+GAUGE_HELP = {
+    "db_pool_in_use": "Read-pool database connections in use, summed over the API processes.",
+    "db_pool_waiting": "Requests waiting for a read-pool database connection, summed over the API processes.",
+    "pending_writes": "Rows of POST /interactions accepted and not yet committed, summed over the API processes.",
+}
+
+
 def prometheus(snap: Snapshot) -> str:
     out: list[str] = []
     add = out.append
@@ -360,23 +369,21 @@ def prometheus(snap: Snapshot) -> str:
     gauges = dict(snap.gauges)
     gauges.setdefault(("db_pool_in_use", ""), 0.0)
     gauges.setdefault(("db_pool_waiting", ""), 0.0)
-    help_text = {
-        "db_pool_in_use": "Read-pool database connections in use, summed over the API processes.",
-        "db_pool_waiting": "Requests waiting for a read-pool database connection, summed over the API processes.",
-    }
-    for name in sorted({n for n, _ in gauges}):
-        add(f"# HELP atelier_{name} {help_text.get(name, 'Gauge summed over the live API processes.')}")
+    gauges.setdefault(("pending_writes", ""), 0.0)
+    for name in sorted({g for g, _ in gauges}):
+        add(f"# HELP atelier_{name} {GAUGE_HELP.get(name, 'Gauge summed over the live API processes.')}")
         add(f"# TYPE atelier_{name} gauge")
-        for (n, label), v in sorted(gauges.items()):
-            if n == name:
-                add(f'atelier_{name}{{label="{_label(label)}"}} {_number(v)}' if label else f"atelier_{name} {_number(v)}")
-    for name in sorted({n for n, _ in snap.counters}):
+        for (gauge, label), value in sorted(gauges.items()):
+            if gauge == name:
+                add(f'atelier_{name}{{label="{_label(label)}"}} {_number(value)}' if label
+                    else f"atelier_{name} {_number(value)}")
+    for name in sorted({c for c, _ in snap.counters}):
         add(f"# HELP atelier_{name}_total Counter summed over the API processes.")
         add(f"# TYPE atelier_{name}_total counter")
-        for (n, route), v in sorted(snap.counters.items()):
-            if n == name:
-                add(f'atelier_{name}_total{{route="{_label(route)}"}} {_number(v)}' if route
-                    else f"atelier_{name}_total {_number(v)}")
+        for (counter, route), value in sorted(snap.counters.items()):
+            if counter == name:
+                add(f'atelier_{name}_total{{route="{_label(route)}"}} {_number(value)}' if route
+                    else f"atelier_{name}_total {_number(value)}")
     add("# HELP atelier_metrics_processes API processes whose metrics are included.")
     add("# TYPE atelier_metrics_processes gauge")
     add(f"atelier_metrics_processes {snap.processes}")

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from ..core import metrics
 from ..core.db import DatabaseUnavailable, Pool
 from ..core.http import HTTPError
 
@@ -34,6 +35,7 @@ class InsertBatcher:
     async def add(self, row: tuple[Any, ...]) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((row, future))
+        metrics.add_gauge("pending_writes", 1)  # rows accepted and not yet committed (or failed)
         if self._running < self.max_writers:
             self._running += 1
             task = asyncio.ensure_future(self._write_pending())
@@ -61,6 +63,12 @@ class InsertBatcher:
             self._running -= 1
 
     async def _write(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[None]]]) -> None:
+        try:
+            await self._insert(batch)
+        finally:
+            metrics.add_gauge("pending_writes", -len(batch))
+
+    async def _insert(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[None]]]) -> None:
         columns = [[row[i] for row, _ in batch] for i in range(self.columns)]
         try:
             async with self.pool.connection() as conn:  # autocommit: the statement is the transaction
