@@ -63,9 +63,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--rate", type=float, default=1000.0, help="rate: requests per second")
     p.add_argument("--connections", type=int,
                    help="connections (default: max 64; rate and ramp rate/250, at least 16)")
-    p.add_argument("--threads", type=int, help="max: wrk threads (default 2, cheapest: wrk times every response "
-                                               "but there is no latency over time); equal to --connections for the "
-                                               "engine's latency over time")
+    p.add_argument("--threads", type=int,
+                   help="max: wrk threads (default: one per connection, so that every request is timed, with latency "
+                        "over time); fewer cost the generator less CPU, and latency then comes from wrk's own record, "
+                        "which includes wrk's coordinated-omission correction")
     p.add_argument("--rates", default="1000,2000,4000,8000,16000,32000", help="ramp: comma-separated rates (1k ok)")
     p.add_argument("--p99-ms", type=float, default=100.0, help="ramp: p99 limit of a step that holds")
     p.add_argument("--max-error-rate", type=float, default=0.01, metavar="SHARE",

@@ -179,8 +179,8 @@ def _timeline_charts(r: dict[str, Any]) -> list[str]:
     latency = (line_chart("Latency over time", [
         ("p50", COLORS[0], [(p["t"], p["p50"]) for p in tl]),
         ("p99", COLORS[1], [(p["t"], p["p99"]) for p in tl])], "second of the run", "ms", log_y=True) if timed
-        else note_box("Latency over time", "Not recorded: wrk's threads were shared by the connections, so wrk "
-                      "timed the run's responses as a whole. Pass --threads equal to --connections for it."))
+        else note_box("Latency over time", "Not recorded: wrk's threads were shared by the connections (--threads), "
+                      "so only wrk's record of the whole run has latency. Leave --threads out for it."))
     return [
         latency,
         line_chart("Responses per second", ([("offered/s", "#aaa", [(p["t"], r["rate"]) for p in tl])]

@@ -9,10 +9,13 @@ Definitions (the same for every scenario):
   the requests sent; throughput = successes / offered (the legacy teams' definition);
 - requests/s: responses per second of the measured window (open loop: the schedule, stretched
   to the last answer when the server fell behind);
-- latency: of every response. Open loop, and closed loop with a thread per connection, the
-  engine times each request (open loop from its scheduled send time) into buckets 2% wide;
-  closed loop with shared threads, wrk times each response to the microsecond, leaving out
-  those slower than --timeout (counted as errors). `latency_source` says which, in words.
+- latency: of every response, timed by the engine from the send (open loop: from the scheduled
+  send time) to the end of the answer, into buckets 2% wide. Closed loop with fewer wrk threads
+  than connections (--threads) the engine cannot pair answers with requests, and latency is wrk's
+  own record instead: every response within --timeout to the µs, plus the synthetic samples wrk
+  4 adds before it reports (its coordinated-omission correction: an answer that took n mean
+  intervals adds samples at n-1, n-2, ... intervals), so its percentiles and mean run above those
+  of the responses alone. `latency_source` says which, in words, in every result.
 """
 
 from __future__ import annotations
@@ -67,7 +70,9 @@ def _latency(d: dict[str, Any], plan: Plan, completed: int
         latency = {"avg": round(wrk_record["mean"] / 1000, 3) if timed else None,
                    **{name: values[f"{100 * q:g}"] for name, q in PERCENTILES},
                    "max": round(wrk_record["max"] / 1000, 3) if timed else None}
-        source = f"all {timed:,} responses within the {plan.timeout:g} s timeout, timed by wrk (from send, 1 µs steps)"
+        source = (f"wrk's record of the {timed:,} responses within the {plan.timeout:g} s timeout (from send, 1 µs "
+                  f"steps) plus the samples wrk adds to correct for coordinated omission (one per mean interval "
+                  f"that a slow answer held its connection): higher than the responses' own percentiles")
     else:  # one thread per connection: the engine timed every request, into buckets 2% wide
         timed = completed
         lat_max_ms = d["lat_max"] / 1000

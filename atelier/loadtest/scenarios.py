@@ -16,7 +16,6 @@ from .results import errors_fail, passes, ramp_result, summarize
 DEFAULT_RATES = (1000, 2000, 4000, 8000, 16000, 32000)
 MAX_RUN_SECONDS = 600  # one run
 MAX_TOTAL_SECONDS = 3600  # a whole ramp
-CLOSED_LOOP_THREADS = 2  # wrk threads for `max`: few threads keep the generator cheap
 
 
 @dataclass
@@ -30,7 +29,10 @@ class Options:
     duration: float = 10.0
     rate: float = 1000.0
     connections: int | None = None  # None: 64 closed loop, or enough for the rate open loop
-    threads: int | None = None  # closed loop: wrk threads (None: 2); = connections for exact latency
+    # Closed loop: wrk threads. None: one per connection, so the engine times every request (and
+    # latency over time). Fewer cost the generator about 2.5x less CPU per request (bench/
+    # latency_sources.py), but latency then comes from wrk's record, which wrk "corrects" (results.py).
+    threads: int | None = None
     timeout: float = 2.0
     seed: int = 1
     rates: tuple[float, ...] = DEFAULT_RATES
@@ -57,7 +59,7 @@ def _plan(o: Options, rate: float) -> wrk.Plan:
         connections, threads = o.connections or open_loop_connections(rate), None
     else:
         connections = o.connections or 64
-        threads = min(o.threads or CLOSED_LOOP_THREADS, connections)
+        threads = min(o.threads or connections, connections)
         connections -= connections % threads  # wrk gives every thread the same number of connections
     return wrk.Plan(url=o.url, mix=mix(o.mix), ranges=id_ranges(o.id_ranges, o.ids), duration=o.duration,
                     connections=connections, rate=rate, timeout=o.timeout, seed=o.seed, threads=threads)

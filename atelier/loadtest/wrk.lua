@@ -9,7 +9,8 @@
 -- cannot be paired with requests: the engine then only counts statuses and responses per
 -- second, and reads at the end the latency wrk itself recorded for every response (from the
 -- send of the request to the end of its answer, to the µs; those slower than wrk's --timeout
--- are not recorded but counted as timeouts). There is no latency over time in that mode.
+-- are not recorded but counted as timeouts), to which wrk adds, before done(), synthetic
+-- samples for coordinated omission. There is no latency over time in that mode.
 -- At the end, done() prints one line `ATELIER-RESULT {json}` that wrk.py parses.
 
 local ffi = require("ffi")

@@ -1,12 +1,12 @@
 """Running wrk (Debian's `wrk` package) with atelier's Lua engine (wrk.lua) and reading its result.
 
-wrk is a C load generator. Where latency needs the engine (open loop, measured from the
-scheduled send time), the engine runs one connection per wrk thread so that it can pair every
-response with its request (see wrk.lua). A closed loop can instead share a few threads among its
-connections: wrk itself then times every response (from the send of the request to the end of
-its answer, to the microsecond) and the engine reads that record at the end. Measured on the
-2-core machine: about 20 µs of generator CPU per request closed loop with shared threads, 70-90
-µs open loop (a thread per connection and a timer per request); k6 takes 200-300 µs.
+wrk is a C load generator. The engine runs one connection per wrk thread so that it can pair
+every response with its request and time it (see wrk.lua). A closed loop can instead share a few
+threads among its connections (cheaper): the engine then only counts answers, and latency comes
+from wrk's own record, which wrk 4 "corrects" for coordinated omission before handing it over
+(results.py says how, and so does every result). Generator CPU per request on the 2-core
+machine: about 23 µs closed loop with 2 shared threads, 57 µs with a thread per connection
+(bench/latency_sources.py, 32 connections), 70-90 µs open loop; k6 takes 200-300 µs.
 """
 
 from __future__ import annotations
