@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from common import ROOT, highest_product_id, loadtest, median, parser, scale_note, server, table, write_summary
+from common import (
+    ROOT,
+    highest_product_id,
+    loadtest,
+    median,
+    parser,
+    scale_note,
+    server,
+    table,
+    threads,
+    write_summary,
+)
 
 
 def main() -> None:
@@ -33,7 +44,7 @@ def main() -> None:
     with ExitStack() as stack:
         urls = {v: stack.enter_context(server(None, args.workers, {"ATELIER_BATCH_IN_FLIGHT": v})) for v in values}
         max_id = args.max_id or highest_product_id(urls[values[0]])
-        common = ["--max-id", str(max_id), "--connections", str(args.connections), "--no-html"]
+        common = ["--max-id", str(max_id), "--connections", str(args.connections), "--no-html", *threads(args)]
         for v in values:
             loadtest(urls[v], out, f"warmup-{v}", "max", "--mix", "legacy", "--duration", str(args.warmup), *common)
         for i in range(args.runs):

@@ -47,6 +47,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=5, help="runs per configuration; medians are reported (default 5)")
     p.add_argument("--duration", type=float, default=10, help="seconds per run (default 10)")
     p.add_argument("--max-id", type=int, help="highest product id (default: found by asking the server)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="wrk threads of closed-loop (max) runs: 2, the cheapest generator, as in every figure recorded "
+                        "so far (latency is then wrk's corrected record); 0 for one per connection (default 2)")
     p.add_argument("--out", type=Path, help="results folder (default reports/bench/<script>)")
     return p
 
@@ -160,6 +163,11 @@ def loadtest(url: str, out: Path, name: str, *args: str) -> dict[str, Any]:
     if result.returncode != 0:  # the run happened, with more errors than --max-error-rate: say so, keep it
         print("\n".join(result.stderr.strip().splitlines()[-3:]), file=sys.stderr)
     return json.loads(saved.read_text())
+
+
+def threads(args: argparse.Namespace) -> list[str]:
+    """The --threads flag of a closed-loop `atelier loadtest max` run, from the script's --threads."""
+    return ["--threads", str(args.threads)] if args.threads else []
 
 
 def median(values: list[float | None]) -> float | None:

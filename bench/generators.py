@@ -16,7 +16,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import ROOT, highest_product_id, loadtest, median, parser, scale_note, server, table, write_summary
+from common import (
+    ROOT,
+    highest_product_id,
+    loadtest,
+    median,
+    parser,
+    scale_note,
+    server,
+    table,
+    threads,
+    write_summary,
+)
 
 
 def k6_path() -> str:
@@ -65,7 +76,8 @@ def main() -> None:
             rows_by.setdefault("rate: k6 constant-arrival-rate", []).append(
                 k6_run(url, "rate.js", out, f"k6-rate-{n + 1}", {**env, "RATE": f"{args.rate:g}"}))
             r = loadtest(url, out, f"wrk-max-{n + 1}", "max", "--mix", args.mix, "--max-id", str(max_id),
-                         "--duration", str(args.duration), "--connections", str(args.connections), "--no-html")
+                         "--duration", str(args.duration), "--connections", str(args.connections), "--no-html",
+                         *threads(args))
             rows_by.setdefault(f"max: atelier loadtest (wrk, {args.connections} conns)", []).append(
                 {"requests": r["completed"], "requests_per_s": r["requests_per_s"], "p50": r["latency_ms"]["p50"],
                  "p99": r["latency_ms"]["p99"], "cpu_seconds": r["generator_cpu"]["seconds"]})

@@ -8,7 +8,18 @@ Reports medians of requests/s, latency p50/p99 and the load generator's CPU per 
 
 from __future__ import annotations
 
-from common import ROOT, highest_product_id, loadtest, median, parser, scale_note, server, table, write_summary
+from common import (
+    ROOT,
+    highest_product_id,
+    loadtest,
+    median,
+    parser,
+    scale_note,
+    server,
+    table,
+    threads,
+    write_summary,
+)
 
 
 def main() -> None:
@@ -27,7 +38,7 @@ def main() -> None:
                 key = f"{mix}/{ids}"
                 r = loadtest(url, out, f"{mix.strip('/').replace('/', '_')}-{ids}-{n + 1}", "max", "--mix", mix,
                              "--ids", ids, "--max-id", str(max_id), "--duration", str(args.duration),
-                             "--connections", str(args.connections))
+                             "--connections", str(args.connections), *threads(args))
                 runs[key].append(r)
                 print(f"  run {n + 1} {key:<18} {r['requests_per_s']:>10,.1f} requests/s  "
                       f"errors {100 * r['error_rate']:.2f}%", flush=True)

@@ -26,6 +26,7 @@ from common import (
     scale_note,
     server,
     table,
+    threads,
     tree_cpu_seconds,
     write_summary,
 )
@@ -50,7 +51,7 @@ def main() -> None:
     with server(None, args.workers) as on_url, server(None, args.workers, {"ATELIER_METRICS": "0"}) as off_url:
         max_id = args.max_id or highest_product_id(on_url)
         common = ["max", "--mix", args.mix, "--max-id", str(max_id), "--duration", str(args.duration),
-                  "--connections", str(args.connections), "--no-html"]
+                  "--connections", str(args.connections), "--no-html", *threads(args)]
         rps: dict[str, list[float]] = {"on": [], "off": [], "on+dashboard": []}
         cpu_us: dict[str, list[float]] = {"on": [], "off": [], "on+dashboard": []}
         fixed = ["rate", "--rate", str(args.rate), "--mix", args.mix, "--max-id", str(max_id), "--duration",
