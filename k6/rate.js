@@ -1,7 +1,7 @@
 // Open loop: RATE requests per second for DURATION, whatever the server's pace (k6's
 // constant-arrival-rate; iterations it could not start in time are reported as dropped_iterations).
 //   k6 run -e RATE=2000 -e DURATION=10s -e MIX=legacy k6/rate.js
-import { request, THRESHOLDS, SUMMARY_STATS } from "./lib.js";
+import { learnIds, request, THRESHOLDS, SUMMARY_STATS } from "./lib.js";
 
 const RATE = Number(__ENV.RATE || 1000);
 
@@ -21,6 +21,10 @@ export const options = {
   discardResponseBodies: true,
 };
 
-export default function () {
-  request();
+export function setup() {
+  return learnIds();
+}
+
+export default function (ranges) {
+  request(ranges);
 }
