@@ -186,7 +186,7 @@ def test_bom_crlf_copies_and_progress(tmp_path):
         copy = (tmp_path / "bom-crlf" / name).read_bytes()
         assert copy.startswith(b"\xef\xbb\xbf") and copy.count(b"\r\n") == copy.count(b"\n")
         assert copy[3:].replace(b"\r\n", b"\n") == (tmp_path / name).read_bytes()
-        assert re.search(rf"{re.escape(name)} +\[#{{30}}\] 100\.0%", progress.out.getvalue())
+        assert re.search(rf"^{re.escape(name)}: [\d,]+ rows in ", progress.out.getvalue(), re.MULTILINE)
 
 
 def test_cart_rows_name_existing_skus_in_sessions(clean, tmp_path):
