@@ -110,6 +110,24 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
+# The legacy host served everything under /api/fec2/<campus>/; front ends swap only the host part.
+LEGACY_PREFIX = "/api/fec2/"
+
+# The order of the methods in an Allow header.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def canonical_path(path: str) -> str:
+    """The path routes are matched against: without the legacy base path `/api/fec2/<campus>` (any
+    non-empty campus name) and without one trailing slash, as the legacy Express routing answered."""
+    if path.startswith(LEGACY_PREFIX):
+        end = path.find("/", len(LEGACY_PREFIX))
+        if end > len(LEGACY_PREFIX):
+            path = path[end:]
+    if len(path) > 1 and path[-1] == "/":
+        path = path[:-1]
+    return path
+
 
 @dataclass(slots=True)
 class Route:
@@ -122,11 +140,14 @@ class Route:
 
 
 class Router:
-    """Exact paths are a dict lookup; templated paths (`/products/{product_id}`) are regexes."""
+    """Exact paths are a dict lookup; templated paths (`/products/{product_id}`) are regexes.
+
+    Paths are matched in canonical form (`canonical_path`), and HEAD is answered by the GET route."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self._exact: dict[tuple[str, str], Route] = {}
+        self._exact_methods: dict[str, set[str]] = {}  # exact path -> its methods, for Allow
         self._templated: dict[str, list[Route]] = {}  # by first path segment
 
     def add(self, method: str, template: str, handler: Handler, summary: str = "", **doc: Any) -> None:
@@ -137,6 +158,7 @@ class Router:
         self.routes.append(route)
         if pattern is None:
             self._exact[(method, template)] = route
+            self._exact_methods.setdefault(template, set()).add(method)
         else:
             self._templated.setdefault(_first_segment(template), []).append(route)
 
@@ -160,21 +182,35 @@ class Router:
         for r in other.routes:
             self.add(r.method, r.template, r.handler, r.summary, **r.doc)
 
-    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-        """Returns (route, path params, path_exists_with_other_method)."""
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        """The route answering `method` on `path` and its path parameters, or (None, {})."""
+        path = canonical_path(path)
+        if method == "HEAD":
+            method = "GET"
         route = self._exact.get((method, path))
         if route is not None:
-            return route, {}, True
-        path_known = False
+            return route, {}
         for r in self._templated.get(_first_segment(path), ()):
-            m = r.pattern.match(path)  # type: ignore[union-attr]
-            if m is not None:
-                if r.method == method:
-                    return r, m.groupdict(), True
-                path_known = True
-        if not path_known:
-            path_known = any(p == path for (_, p) in self._exact)
-        return None, {}, path_known
+            if r.method == method:
+                m = r.pattern.match(path)  # type: ignore[union-attr]
+                if m is not None:
+                    return r, m.groupdict()
+        return None, {}
+
+    def allow(self, path: str) -> str:
+        """The Allow header of `path`: its methods, with HEAD beside GET and OPTIONS (answered for
+        every known path); "" for a path no route knows."""
+        path = canonical_path(path)
+        methods = set(self._exact_methods.get(path, ()))
+        for r in self._templated.get(_first_segment(path), ()):
+            if r.pattern.match(path):  # type: ignore[union-attr]
+                methods.add(r.method)
+        if not methods:
+            return ""
+        methods.add("OPTIONS")
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(m for m in _METHOD_ORDER if m in methods)
 
 
 def _first_segment(path: str) -> str:
