@@ -186,3 +186,15 @@ def test_routed_answers_keep_their_headers_and_gain_cors() -> None:
     assert (response.status, response.body) == (200, b"/products/{product_id} {'product_id': '5'}")
     assert headers["content-type"].startswith("text/plain")
     assert headers["access-control-allow-origin"] == "http://x.example"
+
+
+def test_a_503_carries_cors_too() -> None:
+    async def needs_database(request: Request) -> Response:
+        await request.app.db().fetchval("SELECT 1")
+        return text_response("unreachable")
+
+    app = _app()
+    app.router.add("GET", "/needs-database", needs_database)
+    response, headers = _handle(app, "GET", "/needs-database/", origin="http://x.example")
+    assert response.status == 503  # no database configured
+    assert headers["access-control-allow-origin"] == "http://x.example"
