@@ -1,0 +1,63 @@
+"""Slow and idle connections must not lock other clients out of a directly exposed `atelier serve`.
+
+1,500 slowloris and 1,500 idle connections (together more than the 2,048 connections a worker used to
+accept), reopened as soon as the server cuts them, against one worker with a 2 s header timeout:
+new clients keep being answered, each within a few seconds, and the hostile connections are cut
+after about the header timeout. `bench/slow_clients.py` runs 5,000 + 5,000 at the default settings
+and measures the latency of normal requests meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+from conftest import Server
+
+from atelier.loadtest.slowloris import SlowClients
+
+HEADER_TIMEOUT = 2.0
+ATTACK_SECONDS = 7.0
+LIVENESS_S = 3.0  # every normal request, on a new connection, is answered within this
+
+
+def test_slow_and_idle_connections_do_not_lock_clients_out(sample_db: str) -> None:
+    server = Server(sample_db, workers=1, extra_env={"ATELIER_HEADER_TIMEOUT": str(HEADER_TIMEOUT)})
+    attack = SlowClients("127.0.0.1", server.port, slow=1500, idle=1500)
+    answered: list[float] = []
+    failures: list[str] = []
+    try:
+        attack.start()
+        assert attack.count("slow") + attack.count("idle") > 2048 - 100  # most of them held at once
+        stop = threading.Event()
+
+        def probe() -> None:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:  # a new connection every time: a new client must get in, not only a kept-alive one
+                    status = httpx.get(server.url + "/products/1", timeout=LIVENESS_S).status_code
+                    if status == 200:
+                        answered.append(time.monotonic() - started)
+                    else:
+                        failures.append(f"status {status}")
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+                time.sleep(0.1)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        time.sleep(ATTACK_SECONDS)
+        stop.set()
+        prober.join(LIVENESS_S + 5)
+    finally:
+        report = attack.stop()
+        server.stop()
+    assert not failures, failures[:5]
+    assert len(answered) >= 10
+    # Every slow and idle connection open longer than the header timeout was cut, close to it.
+    for kind in ("slow", "idle"):
+        lifetimes = getattr(report.cut, kind)
+        assert len(lifetimes) >= 1000, report.lifetimes(kind)
+        assert max(lifetimes) < HEADER_TIMEOUT + 2.0, report.lifetimes(kind)
+        assert min(lifetimes) > HEADER_TIMEOUT - 0.5, report.lifetimes(kind)
