@@ -11,7 +11,9 @@ side runs `atelier serve` from its own tree (PYTHONPATH, checked before it start
 loopback port, both at once on the same database, so that they share its warm caches. Every
 mix is first warmed up on each side, then measured with `atelier loadtest max` (the wrk engine
 of this tree for both sides) in rounds alternated ABBA (base, head, then head, base), and the
-medians of requests/s and p99 are printed with their ratio head/base.
+medians of requests/s, p99 and the server's CPU time per request are printed with their ratios
+head/base. On a machine shared with other jobs, requests/s and p99 move with the neighbours; the
+CPU time per request is the steadier figure.
 
 The database must be loaded (`atelier load --data DIR`; `/work/data/s01-clean`-sized data is
 enough for a comparison) and both revisions must accept its layout: `serve` runs `migrate` and
@@ -38,7 +40,7 @@ from typing import Any
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from common import ROOT, free_port, highest_product_id, loadtest, median, table, write_summary
+from common import ROOT, free_port, highest_product_id, loadtest, median, table, tree_cpu_seconds, write_summary
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Side:
     database_url: str
     env: dict[str, str] = field(default_factory=dict)
     url: str = ""
+    pid: int = 0
     runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -110,7 +113,7 @@ def running(side: Side, workers: int, log_dir: Path) -> Iterator[None]:
     with open(log_path, "w") as log:
         proc = subprocess.Popen([side.python, "-m", "atelier", "serve", "--port", str(port), "--workers", str(workers)],
                                 cwd=side.tree, env=side_env(side), stdout=log, stderr=subprocess.STDOUT)
-        side.url = f"http://127.0.0.1:{port}"
+        side.url, side.pid = f"http://127.0.0.1:{port}", proc.pid
         try:
             deadline = time.monotonic() + 90
             while True:
@@ -134,8 +137,13 @@ def running(side: Side, workers: int, log_dir: Path) -> Iterator[None]:
 
 def measure(side: Side, out: Path, name: str, mix: str, seconds: float, args: argparse.Namespace,
             max_id: int) -> dict[str, Any]:
-    return loadtest(side.url, out, name, "max", "--mix", mix, "--ids", args.ids, "--max-id", str(max_id),
-                    "--duration", str(seconds), "--connections", str(args.connections), "--no-html")
+    """One run; adds the server's CPU time per request (its processes' user + system time over the run),
+    which other jobs on the machine disturb far less than requests/s."""
+    cpu = tree_cpu_seconds(side.pid)
+    r = loadtest(side.url, out, name, "max", "--mix", mix, "--ids", args.ids, "--max-id", str(max_id),
+                 "--duration", str(seconds), "--connections", str(args.connections), "--no-html")
+    r["server_cpu_us"] = (tree_cpu_seconds(side.pid) - cpu) * 1e6 / max(1, r["completed"])
+    return r
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:
@@ -212,12 +220,14 @@ def main() -> None:
                     r = measure(side, out, f"{mix}-{side.name}-{n + 1}", mix, args.duration, args, max_id)
                     side.runs[mix].append(r)
                     print(f"  {mix:<12} round {n + 1} {side.name}  {r['requests_per_s']:>10,.1f} req/s  "
-                          f"p99 {r['latency_ms']['p99']:.2f} ms  errors {100 * r['error_rate']:.2f}%", flush=True)
+                          f"p99 {r['latency_ms']['p99']:.2f} ms  server CPU {r['server_cpu_us']:.0f} µs/request  "
+                          f"errors {100 * r['error_rate']:.2f}%", flush=True)
         report(base, head, mixes, args, max_id, out)
 
 
 def report(base: Side, head: Side, mixes: list[str], args: argparse.Namespace, max_id: int, out: Path) -> None:
-    rows = [["mix", "base req/s", "head req/s", "ratio", "base p99 ms", "head p99 ms", "ratio", "errors %"]]
+    rows = [["mix", "base req/s", "head req/s", "ratio", "base p99 ms", "head p99 ms", "ratio",
+             "base CPU µs/req", "head CPU µs/req", "ratio", "errors %"]]
     summary: dict[str, Any] = {"base": {"revision": base.revision, "commit": base.commit, "env": base.env},
                                "head": {"revision": head.revision, "commit": head.commit, "env": head.env},
                                "max_id": max_id, "mixes": {}}
@@ -227,14 +237,15 @@ def report(base: Side, head: Side, mixes: list[str], args: argparse.Namespace, m
             rs = side.runs[mix]
             m[side.name] = {"requests_per_s": median([r["requests_per_s"] for r in rs]),
                             "p99_ms": median([r["latency_ms"]["p99"] for r in rs]),
+                            "server_cpu_us": median([r["server_cpu_us"] for r in rs]),
                             "error_rate": max(r["error_rate"] for r in rs),
-                            "runs": [[r["requests_per_s"], r["latency_ms"]["p99"]] for r in rs]}
-        rate_ratio = m["head"]["requests_per_s"] / m["base"]["requests_per_s"]
-        p99_ratio = m["head"]["p99_ms"] / m["base"]["p99_ms"]
-        m["ratio"] = {"requests_per_s": rate_ratio, "p99_ms": p99_ratio}
+                            "runs": [[r["requests_per_s"], r["latency_ms"]["p99"], r["server_cpu_us"]] for r in rs]}
+        ratios = {key: m["head"][key] / m["base"][key] for key in ("requests_per_s", "p99_ms", "server_cpu_us")}
+        m["ratio"] = ratios
         summary["mixes"][mix] = m
-        rows.append([mix, m["base"]["requests_per_s"], m["head"]["requests_per_s"], f"{rate_ratio:.3f}",
-                     m["base"]["p99_ms"], m["head"]["p99_ms"], f"{p99_ratio:.3f}",
+        rows.append([mix, m["base"]["requests_per_s"], m["head"]["requests_per_s"], f"{ratios['requests_per_s']:.3f}",
+                     m["base"]["p99_ms"], m["head"]["p99_ms"], f"{ratios['p99_ms']:.3f}",
+                     m["base"]["server_cpu_us"], m["head"]["server_cpu_us"], f"{ratios['server_cpu_us']:.3f}",
                      f"{100 * max(m['base']['error_rate'], m['head']['error_rate']):.2f}"])
     text = (f"base {base.revision} ({base.commit}){_env_text(base)}\nhead {head.revision} ({head.commit})"
             f"{_env_text(head)}\n`atelier loadtest max`, {args.connections} connections, {args.workers} worker(s) "
