@@ -8,13 +8,15 @@ connections send headers a byte a second and --idle connections send nothing (bo
 soon as the server cuts them, as an attacker would). Measured in each run: the load's latency
 (`atelier loadtest rate`, wrk, kept-alive connections), the latency of a new connection per request
 (connect + request + answer, one every 20 ms: can a new client get in?), how long the server let
-the hostile connections live, and the server's memory. Reports medians over the rounds.
-The attacking clients run on the same machine and use its CPU too.
+the hostile connections live, and the server's memory and CPU time. Reports medians over the
+rounds. The attacking clients run on the same machine, in a process at the lowest CPU priority.
 """
 
 from __future__ import annotations
 
 import http.client
+import multiprocessing
+import os
 import statistics
 import threading
 import time
@@ -22,9 +24,57 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from common import ROOT, SERVER_PIDS, highest_product_id, loadtest, median, parser, server, table, write_summary
+from common import (
+    ROOT,
+    SERVER_PIDS,
+    highest_product_id,
+    loadtest,
+    median,
+    parser,
+    server,
+    table,
+    tree_cpu_seconds,
+    write_summary,
+)
 
 from atelier.loadtest.slowloris import Report, SlowClients
+
+
+class Attack:
+    """SlowClients in a process of its own at the lowest CPU priority (nice 19): the attackers of a real
+    server run on other machines, so their own CPU time must not be taken from the server measured."""
+
+    def __init__(self, port: int, slow: int, idle: int) -> None:
+        self.args = (port, slow, idle)
+        self.started = multiprocessing.Event()
+        self.stopping = multiprocessing.Event()
+        self.results: multiprocessing.Queue[tuple[dict[str, int], Report, float]] = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=_attack, args=(*self.args, self.started, self.stopping,
+                                                                     self.results), daemon=True)
+        self.held: dict[str, int] = {}
+
+    def start(self) -> None:
+        self.process.start()
+        if not self.started.wait(120):
+            raise SystemExit("the attacking process did not open its connections within 120 s")
+
+    def stop(self) -> tuple[dict[str, int], Report, float]:
+        self.stopping.set()
+        held, report, cpu = self.results.get(timeout=60)
+        self.process.join(30)
+        return held, report, cpu
+
+
+def _attack(port: int, slow: int, idle: int, started: Any, stopping: Any, results: Any) -> None:
+    os.nice(19)
+    clients = SlowClients("127.0.0.1", port, slow, idle)
+    clients.start()
+    held = {"slow": clients.count("slow"), "idle": clients.count("idle")}
+    started.set()
+    cpu = time.process_time()
+    stopping.wait()
+    cpu = time.process_time() - cpu
+    results.put((held, clients.stop(), cpu))
 
 
 class NewConnectionProbe:
@@ -102,21 +152,28 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def one_run(url: str, out: Path, name: str, args: Any, max_id: int, attack: SlowClients | None) -> dict[str, Any]:
-    held: dict[str, Any] = {}
+def one_run(url: str, out: Path, name: str, args: Any, max_id: int, attack: Attack | None) -> dict[str, Any]:
     if attack is not None:
         attack.start()
-        held = {"slow": attack.count("slow"), "idle": attack.count("idle")}
     rss = server_rss_mib(url)
+    pid = SERVER_PIDS.get(url)
+    cpu = tree_cpu_seconds(pid) if pid else None
+    report: Report | None = None
+    held: dict[str, int] = {}
+    attacker_cpu = None
     try:
         with NewConnectionProbe(url, "/products/1/styles") as probe:
             r = loadtest(url, out, name, "rate", "--rate", str(args.rate), "--mix", args.mix, "--max-id",
                          str(max_id), "--duration", str(args.duration), "--timeout", "10")
         rss = max(rss or 0.0, server_rss_mib(url) or 0.0) or None
+        if pid and cpu is not None:
+            cpu = tree_cpu_seconds(pid) - cpu
     finally:
-        report: Report | None = attack.stop() if attack is not None else None
+        if attack is not None:
+            held, report, attacker_cpu = attack.stop()
     result = {"load": {"requests_per_s": r["requests_per_s"], **r["latency_ms"], "error_rate": r["error_rate"]},
-              "new_connection": probe.summary(), "server_rss_mib": rss, "held_at_start": held}
+              "new_connection": probe.summary(), "server_rss_mib": rss, "held_at_start": held,
+              "server_cpu_s": cpu, "attacker_cpu_s": attacker_cpu}
     if report is not None:
         result["attack"] = {
             "opened": report.opened, "connect_failures": report.connect_failures,
@@ -145,13 +202,13 @@ def main() -> None:
                      str(args.warmup))
         for n in range(args.runs):
             for condition in runs:
-                attack = SlowClients("127.0.0.1", port, args.slow, args.idle) if condition != "alone" else None
+                attack = Attack(port, args.slow, args.idle) if condition != "alone" else None
                 result = one_run(url, out, f"{condition.replace(' ', '-')}-{n + 1}", args, max_id, attack)
                 runs[condition].append(result)
                 print(f"  run {n + 1} {condition:<13} load p99 {result['load']['p99']} ms, new connection p99 "
                       f"{result['new_connection']['p99']} ms, held at start {result['held_at_start']}", flush=True)
     rows = [["condition", "load req/s", "p50 ms", "p99 ms", "max ms", "errors %", "new conn p50 ms",
-             "new conn p99 ms", "new conn max ms", "new conn failures", "server RSS MiB"]]
+             "new conn p99 ms", "new conn max ms", "new conn failures", "server RSS MiB", "server CPU s"]]
     summary: dict[str, Any] = {}
     for condition, rs in runs.items():
         m = {
@@ -164,11 +221,13 @@ def main() -> None:
             "new_max": median([r["new_connection"]["max"] for r in rs]),
             "new_failures": sum(r["new_connection"]["failures"] for r in rs),
             "server_rss_mib": median([r["server_rss_mib"] for r in rs]),
+            "server_cpu_s": median([r["server_cpu_s"] for r in rs]),
             "runs": rs,
         }
         summary[condition] = m
         rows.append([condition, m["requests_per_s"], m["p50"], m["p99"], m["max"], 100 * (m["error_rate"] or 0),
-                     m["new_p50"], m["new_p99"], m["new_max"], m["new_failures"], m["server_rss_mib"]])
+                     m["new_p50"], m["new_p99"], m["new_max"], m["new_failures"], m["server_rss_mib"],
+                     m["server_cpu_s"]])
     attacks = [r["attack"] for r in runs["under attack"]]
 
     def seconds(key: str, pick: Any = median) -> str:
@@ -180,7 +239,8 @@ def main() -> None:
             f"medians of {args.runs}; {args.workers} worker(s)\n" + table(rows) +
             f"\nhostile connections cut after: slow {seconds('slow_cut_median_s')} (median), "
             f"{seconds('slow_cut_max_s', max)} (longest); idle {seconds('idle_cut_median_s')}, "
-            f"{seconds('idle_cut_max_s', max)}; connections opened per run: {median([a['opened'] for a in attacks])}")
+            f"{seconds('idle_cut_max_s', max)}; connections opened per run: {median([a['opened'] for a in attacks])}; "
+            f"attacker CPU per run (nice 19): {median([r['attacker_cpu_s'] for r in runs['under attack']]):.1f} s")
     write_summary(out, text, summary)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import resource
 
 FD_RESERVE = 256  # descriptors a worker keeps for itself: database connections, files, pipes, the loop
-# Connections per worker unless configured. An idle HTTP/1 connection costs Granian about 10 KiB
-# (python bench/slow_clients.py measures the server's memory with them), so 16,384 cost ~160 MiB.
+# Connections per worker unless configured. 10,000 slow and idle connections added 19 MiB to the
+# server's memory (about 2 KiB each; python bench/slow_clients.py), so the cap costs little memory:
+# it bounds how much of the process the clients that are not slow or idle have to share.
 MAX_CONNECTIONS_CAP = 16_384
 
 
