@@ -207,7 +207,7 @@ def main() -> None:
                 runs[condition].append(result)
                 print(f"  run {n + 1} {condition:<13} load p99 {result['load']['p99']} ms, new connection p99 "
                       f"{result['new_connection']['p99']} ms, held at start {result['held_at_start']}", flush=True)
-    rows = [["condition", "load req/s", "p50 ms", "p99 ms", "max ms", "errors %", "new conn p50 ms",
+    rows: list[list[Any]] = [["condition", "load req/s", "p50 ms", "p99 ms", "max ms", "errors %", "new conn p50 ms",
              "new conn p99 ms", "new conn max ms", "new conn failures", "server RSS MiB", "server CPU s"]]
     summary: dict[str, Any] = {}
     for condition, rs in runs.items():
