@@ -37,15 +37,15 @@ from common import (
     write_summary,
 )
 
-from atelier.loadtest.slowloris import Report, SlowClients
+from atelier.loadtest.slowloris import KINDS, Report, SlowClients
 
 
 class Attack:
     """SlowClients in a process of its own at the lowest CPU priority (nice 19): the attackers of a real
     server run on other machines, so their own CPU time must not be taken from the server measured."""
 
-    def __init__(self, port: int, slow: int, idle: int) -> None:
-        self.args = (port, slow, idle)
+    def __init__(self, port: int, slow: int, idle: int, silent: int) -> None:
+        self.args = (port, slow, idle, silent)
         self.started = multiprocessing.Event()
         self.stopping = multiprocessing.Event()
         self.results: multiprocessing.Queue[tuple[dict[str, int], Report, float]] = multiprocessing.Queue()
@@ -65,11 +65,11 @@ class Attack:
         return held, report, cpu
 
 
-def _attack(port: int, slow: int, idle: int, started: Any, stopping: Any, results: Any) -> None:
+def _attack(port: int, slow: int, idle: int, silent: int, started: Any, stopping: Any, results: Any) -> None:
     os.nice(19)
-    clients = SlowClients("127.0.0.1", port, slow, idle)
+    clients = SlowClients("127.0.0.1", port, slow, idle, silent)
     clients.start()
-    held = {"slow": clients.count("slow"), "idle": clients.count("idle")}
+    held = {kind: clients.count(kind) for kind in KINDS}
     started.set()
     cpu = time.process_time()
     stopping.wait()
@@ -177,8 +177,8 @@ def one_run(url: str, out: Path, name: str, args: Any, max_id: int, attack: Atta
     if report is not None:
         result["attack"] = {
             "opened": report.opened, "connect_failures": report.connect_failures,
-            "slow_cut_median_s": median(list(report.cut.slow)), "slow_cut_max_s": max(report.cut.slow, default=None),
-            "idle_cut_median_s": median(list(report.cut.idle)), "idle_cut_max_s": max(report.cut.idle, default=None),
+            **{f"{kind}_cut_median_s": median(list(getattr(report.cut, kind))) for kind in KINDS},
+            **{f"{kind}_cut_max_s": max(getattr(report.cut, kind), default=None) for kind in KINDS},
         }
     return result
 
@@ -187,7 +187,8 @@ def main() -> None:
     p = parser(__doc__)
     p.set_defaults(workers=1, runs=3, duration=15)
     p.add_argument("--slow", type=int, default=5000, help="slowloris connections (default 5000)")
-    p.add_argument("--idle", type=int, default=5000, help="idle connections (default 5000)")
+    p.add_argument("--idle", type=int, default=5000, help="idle keep-alive connections (default 5000)")
+    p.add_argument("--silent", type=int, default=0, help="connections that never send a byte (default 0)")
     p.add_argument("--rate", type=float, default=1000, help="normal requests/s (default 1000)")
     p.add_argument("--mix", default="styles")
     p.add_argument("--warmup", type=float, default=20, help="seconds of closed-loop load first (default 20)")
@@ -202,7 +203,7 @@ def main() -> None:
                      str(args.warmup))
         for n in range(args.runs):
             for condition in runs:
-                attack = Attack(port, args.slow, args.idle) if condition != "alone" else None
+                attack = Attack(port, args.slow, args.idle, args.silent) if condition != "alone" else None
                 result = one_run(url, out, f"{condition.replace(' ', '-')}-{n + 1}", args, max_id, attack)
                 runs[condition].append(result)
                 print(f"  run {n + 1} {condition:<13} load p99 {result['load']['p99']} ms, new connection p99 "
@@ -234,12 +235,13 @@ def main() -> None:
         value = pick([a[key] for a in attacks if a[key] is not None] or [None])
         return "-" if value is None else f"{value:.2f} s"
 
-    text = (f"Normal requests alone and under {args.slow:,} slowloris + {args.idle:,} idle connections "
-            f"(reopened when cut); {args.rate:g} req/s open loop, mix {args.mix}, {args.duration:g} s, "
-            f"medians of {args.runs}; {args.workers} worker(s)\n" + table(rows) +
-            f"\nhostile connections cut after: slow {seconds('slow_cut_median_s')} (median), "
-            f"{seconds('slow_cut_max_s', max)} (longest); idle {seconds('idle_cut_median_s')}, "
-            f"{seconds('idle_cut_max_s', max)}; connections opened per run: {median([a['opened'] for a in attacks])}; "
+    cuts = "; ".join(f"{kind} {seconds(f'{kind}_cut_median_s')} (median), {seconds(f'{kind}_cut_max_s', max)} "
+                     "(longest)" for kind in KINDS if getattr(args, kind))
+    text = (f"Normal requests alone and under {args.slow:,} slowloris + {args.idle:,} idle keep-alive + "
+            f"{args.silent:,} silent connections (reopened when cut); {args.rate:g} req/s open loop, mix {args.mix}, "
+            f"{args.duration:g} s, medians of {args.runs}; {args.workers} worker(s)\n" + table(rows) +
+            f"\nhostile connections cut after: {cuts}; connections opened per run: "
+            f"{median([a['opened'] for a in attacks])}; "
             f"attacker CPU per run (nice 19): {median([r['attacker_cpu_s'] for r in runs['under attack']]):.1f} s")
     write_summary(out, text, summary)
 

@@ -1,6 +1,7 @@
-"""Hostile clients for tests and benchmarks: slow connections that send a request's headers one byte at
-a time (slowloris) and idle connections that send nothing, held open and reopened when the server
-cuts them, as an attacker would. Loopback only, like every load this project generates."""
+"""Hostile clients for tests and benchmarks, held open and reopened when the server cuts them, as an
+attacker would. Three kinds: `slow` connections send a request's headers one byte at a time
+(slowloris), `idle` ones send one request, read its answer and then stay open saying nothing
+(keep-alive), `silent` ones never send a byte. Loopback only, like every load this project generates."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ from ..core.limits import raise_open_file_limit
 # Headers that never end: one more byte of this value every `drip` seconds.
 _SLOW_START = b"GET /products/1 HTTP/1.1\r\nHost: atelier\r\nX-Slow: "
 _SLOW_BYTE = b"a"
+_ONE_REQUEST = b"GET /products/1 HTTP/1.1\r\nHost: atelier\r\n\r\n"
+KINDS = ("slow", "idle", "silent")
 _SELECT_TIMEOUT = 0.05  # seconds: the resolution of the lifetimes measured
 
 
 @dataclass
 class Cut:
-    """Connections the server closed, with how long each had been open (seconds)."""
+    """Connections the server closed, with how long each had been open without a request in flight
+    (seconds): since its connection (slow, silent) or since its answer (idle)."""
     slow: list[float] = field(default_factory=list)
     idle: list[float] = field(default_factory=list)
+    silent: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -46,18 +51,19 @@ class Report:
 class _Connection:
     sock: socket.socket
     kind: str
-    opened: float
+    since: float  # when its header or idle timer started, as the server sees it
+    answered: bool = False  # idle: its one request was answered
 
 
 class SlowClients:
-    """`slow` slowloris and `idle` connections to host:port, driven by a thread until `stop()`."""
+    """`slow`, `idle` and `silent` connections to host:port, driven by a thread until `stop()`."""
 
-    def __init__(self, host: str, port: int, slow: int, idle: int, drip: float = 1.0, reconnect: bool = True,
-                 connect_timeout: float = 2.0) -> None:
+    def __init__(self, host: str, port: int, slow: int, idle: int, silent: int = 0, drip: float = 1.0,
+                 reconnect: bool = True, connect_timeout: float = 2.0) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("hostile clients run against loopback only")
         self.address = (host, port)
-        self.wanted = {"slow": slow, "idle": idle}
+        self.wanted = {"slow": slow, "idle": idle, "silent": silent}
         self.drip = drip
         self.reconnect = reconnect
         self.connect_timeout = connect_timeout
@@ -98,6 +104,8 @@ class SlowClients:
             sock.setblocking(False)
             if kind == "slow":
                 sock.send(_SLOW_START)
+            elif kind == "idle":
+                sock.send(_ONE_REQUEST)
         except OSError:
             self.connect_failures += 1
             return
@@ -114,8 +122,22 @@ class SlowClients:
             pass
         conn.sock.close()
 
+    def _readable(self, conn: _Connection) -> None:
+        """The idle connection's answer, a 408 before a close, or the close itself (a cut)."""
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._was_cut(conn)
+        elif conn.kind == "idle" and not conn.answered:
+            conn.answered = True
+            conn.since = time.monotonic()
+
     def _was_cut(self, conn: _Connection) -> None:
-        getattr(self.cut, conn.kind).append(time.monotonic() - conn.opened)
+        getattr(self.cut, conn.kind).append(time.monotonic() - conn.since)
         self._close(conn)
         if self.reconnect and self._running.is_set():
             self._connect(conn.kind)
@@ -124,8 +146,7 @@ class SlowClients:
         next_drip = time.monotonic() + self.drip
         while self._running.is_set():
             for key, _ in self.selector.select(_SELECT_TIMEOUT):
-                # The server never answers these: anything readable is its close (or a 408 before it).
-                self._was_cut(key.data)
+                self._readable(key.data)
             if time.monotonic() >= next_drip:
                 next_drip += self.drip
                 for conn in [c for c in self.open.values() if c.kind == "slow"]:
