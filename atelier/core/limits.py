@@ -12,8 +12,8 @@ import resource
 
 FD_RESERVE = 256  # descriptors a worker keeps for itself: database connections, files, pipes, the loop
 # Connections per worker unless configured. 10,000 slow and idle connections added 19 MiB to the
-# server's memory (about 2 KiB each; python bench/slow_clients.py), so the cap costs little memory:
-# it bounds how much of the process the clients that are not slow or idle have to share.
+# server's memory (about 2 KiB each; python bench/slow_clients.py): the cap bounds the work a
+# flood of connections can queue on one worker, not its memory.
 MAX_CONNECTIONS_CAP = 16_384
 
 
