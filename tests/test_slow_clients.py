@@ -10,6 +10,7 @@ latency of normal requests meanwhile.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 
@@ -60,6 +61,9 @@ def test_slow_and_idle_connections_do_not_lock_clients_out(sample_db: str) -> No
     for kind in KINDS:
         lifetimes = getattr(report.cut, kind)
         assert len(lifetimes) >= 1000, report.lifetimes(kind)
-        assert max(lifetimes) < HEADER_TIMEOUT + 2.0, report.lifetimes(kind)
+        # measured by this process, which may notice a close late when the machine is busy: the median is
+        # the server's timeout, the longest stays far below Granian's default of 30 s
+        assert statistics.median(lifetimes) < HEADER_TIMEOUT + 1.0, report.lifetimes(kind)
+        assert max(lifetimes) < HEADER_TIMEOUT + 5.0, report.lifetimes(kind)
         if kind != "idle":  # an idle one's answer may be read late (its timer then looks shorter), not early
             assert min(lifetimes) > HEADER_TIMEOUT - 0.5, report.lifetimes(kind)
