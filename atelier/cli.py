@@ -90,7 +90,7 @@ def _serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interface", choices=("rsgi", "asgi"), default="rsgi")
     p.add_argument("--cors-origins", dest="cors_origins", metavar="ORIGINS",
                    help="browser origins allowed to read answers, comma-separated (default *: any)")
-    p.add_argument("--header-timeout", dest="header_timeout", type=float, metavar="SECONDS",
+    p.add_argument("--header-timeout", dest="header_timeout", type=int, metavar="SECONDS",
                    help="time a client has to send a request's headers, and to stay idle between requests (default 5)")
     p.add_argument("--max-connections", dest="max_connections", type=int, metavar="N",
                    help="open connections per worker (default: the open-file limit less 256, at most 16384)")

@@ -7,7 +7,6 @@ import orjson
 from . import __version__
 from .core import dashboard, metrics
 from .core.app import App
-from .core.asgi import ASGIApp
 from .core.config import Settings
 from .core.http import Request, Response, Router, raw_json, text_response
 from .core.openapi import DOCS_PAGE, document
@@ -48,8 +47,9 @@ def rsgi_app() -> RSGIApp:
     return RSGIApp(create_app())
 
 
-def asgi_app() -> ASGIApp:
-    """The same for ASGI servers (`atelier serve --interface asgi`, uvicorn, hypercorn)."""
+def asgi_app():  # type: ignore[no-untyped-def]
+    from .core.asgi import ASGIApp
+
     return ASGIApp(create_app())
 
 
@@ -84,7 +84,7 @@ def serve(settings: Settings, interface: str = "rsgi") -> None:
         http=HTTPModes.http1,
         # The header timeout also bounds an idle keep-alive connection: hyper runs it from the
         # connection's start and from the end of each answer until the next request's headers are in.
-        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(settings.header_timeout * 1000))),
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, settings.header_timeout) * 1000),
         backlog=settings.backlog,
         backpressure=settings.max_connections or default_max_connections(open_files),
         respawn_failed_workers=True,  # a worker that dies is replaced; the others keep serving

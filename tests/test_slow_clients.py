@@ -19,7 +19,7 @@ from conftest import Server
 
 from atelier.loadtest.slowloris import KINDS, SlowClients
 
-HEADER_TIMEOUT = 2.0
+HEADER_TIMEOUT = 2  # seconds
 ATTACK_SECONDS = 7.0
 LIVENESS_S = 3.0  # every normal request, on a new connection, is answered within this
 

@@ -17,21 +17,6 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
-
-
-def _env_optional_int(name: str) -> int | None:
-    raw = os.environ.get(name)
-    return None if raw is None or raw.strip() == "" else _env_int(name, 0)
-
-
 @dataclass
 class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL") or None)
@@ -42,16 +27,16 @@ class Settings:
     write_pool_size: int = field(default_factory=lambda: _env_int("ATELIER_WRITE_POOL_SIZE", 4))
     campus: str = field(default_factory=lambda: os.environ.get("ATELIER_CAMPUS", "hr-rfp"))
     max_count: int = field(default_factory=lambda: _env_int("ATELIER_MAX_COUNT", 1000))
-    home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
     # The HTTP edge (docs/edge.md): allowed browser origins ("*" or a comma-separated list) and how
     # long a browser may reuse a preflight's answer (Chromium caps it at 7200 s).
     cors_origins: str = field(default_factory=lambda: os.environ.get("ATELIER_CORS_ORIGINS", "*"))
     cors_max_age: int = field(default_factory=lambda: _env_int("ATELIER_CORS_MAX_AGE", 7200))
     # Seconds a connection may take to send a request's headers, and may stay idle between requests.
-    header_timeout: float = field(default_factory=lambda: _env_float("ATELIER_HEADER_TIMEOUT", 5.0))
-    # Open connections per worker (None: from the open-file limit, see atelier.core.limits).
-    max_connections: int | None = field(default_factory=lambda: _env_optional_int("ATELIER_MAX_CONNECTIONS"))
+    header_timeout: int = field(default_factory=lambda: _env_int("ATELIER_HEADER_TIMEOUT", 5))
+    # Open connections per worker; 0: from the open-file limit (atelier.core.limits).
+    max_connections: int = field(default_factory=lambda: _env_int("ATELIER_MAX_CONNECTIONS", 0))
     backlog: int = field(default_factory=lambda: _env_int("ATELIER_BACKLOG", 2048))
+    home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -147,7 +147,6 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self._exact: dict[tuple[str, str], Route] = {}
-        self._exact_methods: dict[str, set[str]] = {}  # exact path -> its methods, for Allow
         self._templated: dict[str, list[Route]] = {}  # by first path segment
 
     def add(self, method: str, template: str, handler: Handler, summary: str = "", **doc: Any) -> None:
@@ -158,7 +157,6 @@ class Router:
         self.routes.append(route)
         if pattern is None:
             self._exact[(method, template)] = route
-            self._exact_methods.setdefault(template, set()).add(method)
         else:
             self._templated.setdefault(_first_segment(template), []).append(route)
 
@@ -201,7 +199,7 @@ class Router:
         """The Allow header of `path`: its methods, with HEAD beside GET and OPTIONS (answered for
         every known path); "" for a path no route knows."""
         path = canonical_path(path)
-        methods = set(self._exact_methods.get(path, ()))
+        methods = {m for (m, p) in self._exact if p == path}  # a scan: only 405s and OPTIONS come here
         for r in self._templated.get(_first_segment(path), ()):
             if r.pattern.match(path):  # type: ignore[union-attr]
                 methods.add(r.method)
