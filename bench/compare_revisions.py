@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgresql://... python bench/compare_revisions.py --base main
         [--head REV] [--mixes styles,reviews] [--rounds 5] [--duration 10] [--warmup 15]
-        [--connections 32] [--workers 1] [--ids uniform] [--max-id N]
+        [--connections 32] [--threads 2] [--workers 1] [--ids uniform] [--max-id N]
         [--env K=V] [--base-env K=V] [--head-env K=V] [--base-database-url URL] [--base-python PY]
 
 `--base` (a branch, tag or commit) is checked out into a temporary git worktree; the head is this
@@ -141,7 +141,8 @@ def measure(side: Side, out: Path, name: str, mix: str, seconds: float, args: ar
     which other jobs on the machine disturb far less than requests/s."""
     cpu = tree_cpu_seconds(side.pid)
     r = loadtest(side.url, out, name, "max", "--mix", mix, "--ids", args.ids, "--max-id", str(max_id),
-                 "--duration", str(seconds), "--connections", str(args.connections), "--no-html")
+                 "--duration", str(seconds), "--connections", str(args.connections), "--threads", str(args.threads),
+                 "--no-html")
     r["server_cpu_us"] = (tree_cpu_seconds(side.pid) - cpu) * 1e6 / max(1, r["completed"])
     return r
 
@@ -168,6 +169,8 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=10, help="seconds per run (default 10)")
     p.add_argument("--warmup", type=float, default=15, help="seconds of warm-up per side and mix (default 15)")
     p.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="wrk threads (default 2: the cheapest generator, the least CPU taken from the servers)")
     p.add_argument("--workers", type=int, default=1, help="worker processes per server (default 1)")
     p.add_argument("--ids", default="uniform", choices=("uniform", "recent"))
     p.add_argument("--max-id", type=int, help="highest product id (default: asked of the head server)")
@@ -248,7 +251,8 @@ def report(base: Side, head: Side, mixes: list[str], args: argparse.Namespace, m
                      m["base"]["server_cpu_us"], m["head"]["server_cpu_us"], f"{ratios['server_cpu_us']:.3f}",
                      f"{100 * max(m['base']['error_rate'], m['head']['error_rate']):.2f}"])
     text = (f"base {base.revision} ({base.commit}){_env_text(base)}\nhead {head.revision} ({head.commit})"
-            f"{_env_text(head)}\n`atelier loadtest max`, {args.connections} connections, {args.workers} worker(s) "
+            f"{_env_text(head)}\n`atelier loadtest max`, {args.connections} connections on {args.threads} wrk threads, "
+            f"{args.workers} worker(s) "
             f"each, {args.duration:g} s runs after {args.warmup:g} s of warm-up, {args.rounds} rounds alternated, "
             f"medians; ids {args.ids} up to {max_id:,}\n" + table(rows))
     write_summary(out, text, summary)
