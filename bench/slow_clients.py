@@ -163,8 +163,12 @@ def one_run(url: str, out: Path, name: str, args: Any, max_id: int, attack: Atta
     attacker_cpu = None
     try:
         with NewConnectionProbe(url, "/products/1/styles") as probe:
-            r = loadtest(url, out, name, "rate", "--rate", str(args.rate), "--mix", args.mix, "--max-id",
-                         str(max_id), "--duration", str(args.duration), "--timeout", "10")
+            try:
+                r = loadtest(url, out, name, "rate", "--rate", str(args.rate), "--mix", args.mix, "--max-id",
+                             str(max_id), "--duration", str(args.duration), "--timeout", "10")
+            except SystemExit as exc:  # wrk could not even finish: a server that let nobody in
+                print(f"  the load failed: {str(exc).strip().splitlines()[-1]}", flush=True)
+                r = {"requests_per_s": 0.0, "latency_ms": {k: None for k in ("p50", "p99", "max")}, "error_rate": 1.0}
         rss = max(rss or 0.0, server_rss_mib(url) or 0.0) or None
         if pid and cpu is not None:
             cpu = tree_cpu_seconds(pid) - cpu
