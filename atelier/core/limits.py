@@ -11,9 +11,9 @@ from __future__ import annotations
 import resource
 
 FD_RESERVE = 256  # descriptors a worker keeps for itself: database connections, files, pipes, the loop
-# Connections per worker unless configured. 10,000 slow and idle connections added 19 MiB to the
-# server's memory (about 2 KiB each; python bench/slow_clients.py): the cap bounds the work a
-# flood of connections can queue on one worker, not its memory.
+# Connections per worker unless configured. 5,000 slowloris and 5,000 idle keep-alive connections
+# added 76 MiB to the server's memory (about 8 KiB each; python bench/slow_clients.py), so the cap
+# holds a worker under 130 MiB of connections.
 MAX_CONNECTIONS_CAP = 16_384
 
 
