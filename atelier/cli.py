@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    for name in ("database_url", "host", "port", "workers", "pool_size", "write_pool_size"):
+    for name in ("database_url", "host", "port", "workers", "pool_size", "write_pool_size", "cors_origins",
+                 "header_timeout", "max_connections", "backlog"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
@@ -138,6 +139,13 @@ def _serve_flags(p: argparse.ArgumentParser) -> None:
                    help="write connections per worker (default: $ATELIER_WRITE_POOL_SIZE, else 4)")
     p.add_argument("--interface", choices=("rsgi", "asgi"), default="rsgi",
                    help="how Granian calls the application: rsgi (fastest) or asgi")
+    p.add_argument("--cors-origins", dest="cors_origins", metavar="ORIGINS",
+                   help="browser origins allowed to read answers, comma-separated (default *: any)")
+    p.add_argument("--header-timeout", dest="header_timeout", type=int, metavar="SECONDS",
+                   help="time a client has to send a request's headers, and to stay idle between requests (default 5)")
+    p.add_argument("--max-connections", dest="max_connections", type=int, metavar="N",
+                   help="open connections per worker (default: the open-file limit less 256, at most 16384)")
+    p.add_argument("--backlog", type=int, help="listen backlog (default 2048)")
     _database_flag(p)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .config import Settings
+from .cors import CorsPolicy
 from .db import Pool
 from .http import HTTPError, Request, Response, Router, json_response, text_response
 
@@ -29,6 +30,7 @@ class App:
     def __init__(self, settings: Settings, router: Router) -> None:
         self.settings = settings
         self.router = router
+        self.cors = CorsPolicy.from_setting(settings.cors_origins, settings.cors_max_age)
         self.pool: Pool | None = None  # reads
         self.write_pool: Pool | None = None  # writes: a commit waiting on the disk never holds up a read
         self.observers: list[Observer] = []
@@ -54,12 +56,9 @@ class App:
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        route, params, path_known = self.router.match(request.method, request.path)
+        route, params = self.router.match(request.method, request.path)
         if route is None:
-            if path_known:
-                response = json_response({"error": "method not allowed"}, 405)
-            else:
-                response = json_response({"error": "not found"}, 404)
+            response = self._unrouted(request)
             request.route = "unmatched"
         else:
             request.params = params
@@ -78,6 +77,29 @@ class App:
             for observe in self.observers:
                 observe(request, response, elapsed)
         return response
+
+    def _unrouted(self, request: Request) -> Response:
+        """A preflight (204 on any path: the request it announces gets its own answer), OPTIONS on a
+        known path (204 with Allow), another method on a known path (405 with Allow), else 404."""
+        headers = request.headers
+        origin = headers.get("origin")
+        if request.method == "OPTIONS" and origin is not None and headers.get("access-control-request-method"):
+            extra = self.cors.preflight(origin, headers.get("access-control-request-headers"))
+            return Response(204, b"", None, list(extra))
+        allow = self.router.allow(request.path)
+        if not allow:
+            return json_response({"error": "not found"}, 404)
+        if request.method == "OPTIONS":
+            return Response(204, b"", None, [("allow", allow)])
+        response = json_response({"error": "method not allowed"}, 405)
+        response.headers.append(("allow", allow))
+        return response
+
+    def wire_headers(self, origin: str | None, response: Response) -> list[tuple[str, str]]:
+        """Every header of `response` as sent to a client whose request came from `origin`."""
+        if response.content_type is None:
+            return [*response.headers, *self.cors.headers(origin)]
+        return [("content-type", response.content_type), *response.headers, *self.cors.headers(origin)]
 
     async def changed(self, product_id: int, question_id: int | None = None) -> None:
         """A write changed the answers about `product_id` (and about `question_id`'s answers).

@@ -27,6 +27,15 @@ class Settings:
     write_pool_size: int = field(default_factory=lambda: _env_int("ATELIER_WRITE_POOL_SIZE", 4))
     campus: str = field(default_factory=lambda: os.environ.get("ATELIER_CAMPUS", "hr-rfp"))
     max_count: int = field(default_factory=lambda: _env_int("ATELIER_MAX_COUNT", 1000))
+    # The HTTP edge (docs/edge.md): allowed browser origins ("*" or a comma-separated list) and how
+    # long a browser may reuse a preflight's answer (Chromium caps it at 7200 s).
+    cors_origins: str = field(default_factory=lambda: os.environ.get("ATELIER_CORS_ORIGINS", "*"))
+    cors_max_age: int = field(default_factory=lambda: _env_int("ATELIER_CORS_MAX_AGE", 7200))
+    # Seconds a connection may take to send a request's headers, and may stay idle between requests.
+    header_timeout: int = field(default_factory=lambda: _env_int("ATELIER_HEADER_TIMEOUT", 5))
+    # Open connections per worker; 0: from the open-file limit (atelier.core.limits).
+    max_connections: int = field(default_factory=lambda: _env_int("ATELIER_MAX_CONNECTIONS", 0))
+    backlog: int = field(default_factory=lambda: _env_int("ATELIER_BACKLOG", 2048))
     home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
 
     @classmethod
@@ -42,6 +51,8 @@ EXPORTED = {
     "pool_size": "ATELIER_POOL_SIZE",
     "write_pool_size": "ATELIER_WRITE_POOL_SIZE",
     "max_count": "ATELIER_MAX_COUNT",
+    "cors_origins": "ATELIER_CORS_ORIGINS",
+    "cors_max_age": "ATELIER_CORS_MAX_AGE",
 }
 
 

@@ -110,6 +110,24 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
+# The legacy host served everything under /api/fec2/<campus>/; front ends swap only the host part.
+LEGACY_PREFIX = "/api/fec2/"
+
+# The order of the methods in an Allow header.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def canonical_path(path: str) -> str:
+    """The path routes are matched against: without the legacy base path `/api/fec2/<campus>` (any
+    non-empty campus name) and without one trailing slash, as the legacy Express routing answered."""
+    if path.startswith(LEGACY_PREFIX):
+        end = path.find("/", len(LEGACY_PREFIX))
+        if end > len(LEGACY_PREFIX):
+            path = path[end:]
+    if len(path) > 1 and path[-1] == "/":
+        path = path[:-1]
+    return path
+
 
 @dataclass(slots=True)
 class Route:
@@ -122,7 +140,9 @@ class Route:
 
 
 class Router:
-    """Exact paths are a dict lookup; templated paths (`/products/{product_id}`) are regexes."""
+    """Exact paths are a dict lookup; templated paths (`/products/{product_id}`) are regexes.
+
+    Paths are matched in canonical form (`canonical_path`), and HEAD is answered by the GET route."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
@@ -160,21 +180,35 @@ class Router:
         for r in other.routes:
             self.add(r.method, r.template, r.handler, r.summary, **r.doc)
 
-    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-        """Returns (route, path params, path_exists_with_other_method)."""
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        """The route answering `method` on `path` and its path parameters, or (None, {})."""
+        path = canonical_path(path)
+        if method == "HEAD":
+            method = "GET"
         route = self._exact.get((method, path))
         if route is not None:
-            return route, {}, True
-        path_known = False
+            return route, {}
         for r in self._templated.get(_first_segment(path), ()):
-            m = r.pattern.match(path)  # type: ignore[union-attr]
-            if m is not None:
-                if r.method == method:
-                    return r, m.groupdict(), True
-                path_known = True
-        if not path_known:
-            path_known = any(p == path for (_, p) in self._exact)
-        return None, {}, path_known
+            if r.method == method:
+                m = r.pattern.match(path)  # type: ignore[union-attr]
+                if m is not None:
+                    return r, m.groupdict()
+        return None, {}
+
+    def allow(self, path: str) -> str:
+        """The Allow header of `path`: its methods, with HEAD beside GET and OPTIONS (answered for
+        every known path); "" for a path no route knows."""
+        path = canonical_path(path)
+        methods = {m for (m, p) in self._exact if p == path}  # a scan: only 405s and OPTIONS come here
+        for r in self._templated.get(_first_segment(path), ()):
+            if r.pattern.match(path):  # type: ignore[union-attr]
+                methods.add(r.method)
+        if not methods:
+            return ""
+        methods.add("OPTIONS")
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(m for m in _METHOD_ORDER if m in methods)
 
 
 def _first_segment(path: str) -> str:

@@ -60,6 +60,7 @@ class Browser:
         self._buffer = b""
         self._next_id = 0
         self.session: str | None = None
+        self.events: list[dict[str, Any]] = []  # DevTools events read while waiting for replies, in order
         self.width, self.height = width, height
 
     def __enter__(self) -> Browser:
@@ -99,6 +100,8 @@ class Browser:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply.get("result", {})
+            if "method" in reply:
+                self.events.append(reply)
 
     def _read(self, deadline: float) -> dict[str, Any]:
         import select
@@ -114,11 +117,15 @@ class Browser:
         message, _, self._buffer = self._buffer.partition(b"\0")
         return orjson.loads(message)
 
-    def open(self, url: str) -> None:
+    def open(self, url: str, enable: tuple[str, ...] = ()) -> None:
+        """Opens `url` in a new page; `enable` names DevTools domains (e.g. "Network") whose events the
+        page's loading records in `events`."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.call("Emulation.setDeviceMetricsOverride", {"width": self.width, "height": self.height,
                                                          "deviceScaleFactor": 1, "mobile": False}, session=True)
+        for domain in enable:
+            self.call(f"{domain}.enable", session=True)
         self.call("Page.enable", session=True)
         self.call("Page.navigate", {"url": url}, session=True)
         self.wait_for("location.href !== 'about:blank' && document.readyState === 'complete'")
