@@ -28,6 +28,7 @@ class Settings:
     campus: str = field(default_factory=lambda: os.environ.get("ATELIER_CAMPUS", "hr-rfp"))
     max_count: int = field(default_factory=lambda: _env_int("ATELIER_MAX_COUNT", 1000))
     home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
+    prewarm: str = field(default_factory=lambda: os.environ.get("ATELIER_PREWARM", "auto"))  # auto, always, off
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -31,7 +31,10 @@ class DatabaseUnavailable(Exception):
 # object not in prerequisite state (lock not available), operator intervention (shutdown, crash,
 # cancel, starting up), system error (I/O), configuration file error, internal error.
 UNAVAILABLE_CLASSES = frozenset({"08", "40", "53", "55", "57", "58", "F0", "XX"})
-UNAVAILABLE_STATES = frozenset({"25006"})  # read-only transaction: the server is a standby now
+UNAVAILABLE_STATES = frozenset({
+    "25006",  # read-only transaction: the server is a standby now
+    "3F000", "42P01", "42883",  # no such schema, table or function: the schema is not there (yet)
+})
 
 
 # Errors raised on our side of the connection: the socket failed, a query timed out, or the
