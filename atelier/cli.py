@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         add_loadtest = None
     if add_loadtest is not None:
         add_loadtest(sub)
+    from .cart.commands import add_parser as add_cart
+
+    add_cart(sub)  # atelier cart tokens | rotate-key
 
     args = parser.parse_args(argv)
     settings = Settings.from_env()

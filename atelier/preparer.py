@@ -33,7 +33,6 @@ from .core.db import means_unavailable
 
 POLL = 2.0  # seconds between two checks of the marker
 CONNECT_TIMEOUT = 3.0
-MODES = ("auto", "always", "off")
 
 
 class OutdatedSchema(Exception):
@@ -73,8 +72,7 @@ async def warm_read_path(conn: asyncpg.Connection, mode: str = "auto") -> None:
 
 class Preparer:
     def __init__(self, database_url: str, mode: str = "auto") -> None:
-        if mode not in MODES:
-            raise ValueError(f"ATELIER_PREWARM must be one of {', '.join(MODES)}, got {mode!r}")
+        """`mode`: auto, always or off (ATELIER_PREWARM, see above)."""
         self.database_url = database_url
         self.mode = mode
         self.process: multiprocessing.process.BaseProcess | None = None
