@@ -13,7 +13,8 @@ takes a while, once). Each run, for each setting (alternating which goes first):
 3. Traffic starts when `/health/ready` says 200, as a balancer would send it: at once when cold,
    after the prewarm otherwise (that wait is reported).
 4. `--segments` closed-loop runs of `--duration` seconds each of the legacy mix (`atelier loadtest
-   max`, random ids over the whole range): requests/s and p99 per segment.
+   max`, random ids over the whole range): requests/s and p99 per segment, and, second by second,
+   the responses and the worst p99 of the first seconds (where a cold start shows most).
 
 Without `--drop-caches` only PostgreSQL's shared buffers start cold (the OS keeps its cache), so
 the difference is smaller than after a machine restart. Results: reports/bench/cold-start/.
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from private_postgres import PrivatePostgres
 
 SETTINGS = {"prewarmed": "auto", "cold": "off"}
+FIRST_SECONDS = 3  # the start of the first segment, second by second: where a cold start shows most
 
 
 def ensure_loaded(pg: PrivatePostgres, data: Path | None) -> None:
@@ -95,10 +97,13 @@ def one_run(args: argparse.Namespace, pg: PrivatePostgres, setting: str, run: in
     try:
         ready = wait_ready(url, proc, args.ready_within)
         segments = []
+        first_seconds: list[dict[str, Any]] = []
         for i in range(args.segments):
             r = loadtest(url, args.out, f"{setting}-{run}-{i + 1}", "max", "--mix", args.mix, "--max-id", str(max_id),
                          "--connections", str(args.connections), "--duration", str(args.duration), "--no-html")
             segments.append((r["requests_per_s"], r["latency_ms"]["p99"]))
+            if i == 0:
+                first_seconds = r["timeline"][:FIRST_SECONDS]
             print(f"  run {run} {setting:<9} segment {i + 1}: {r['requests_per_s']:>9,.0f} requests/s  "
                   f"p99 {r['latency_ms']['p99']:8.1f} ms", flush=True)
     finally:
@@ -107,7 +112,9 @@ def one_run(args: argparse.Namespace, pg: PrivatePostgres, setting: str, run: in
         warm_lines = [line for line in log.read_text(errors="replace").splitlines() if "prewarm" in line]
         log.unlink()
     print(f"  run {run} {setting}: ready after {ready:.1f} s; " + "; ".join(warm_lines[-1:]), flush=True)
-    return {"ready_s": ready, "segments": segments}
+    return {"ready_s": ready, "segments": segments,
+            "first_responses": sum(second["responses"] for second in first_seconds),
+            "first_worst_p99": max((second["p99"] or 0.0 for second in first_seconds), default=None)}
 
 
 def main() -> None:
@@ -139,14 +146,17 @@ def main() -> None:
                 results[setting].append(one_run(args, pg, setting, run, max_id))
     finally:
         pg.stop()
-    header = ["setting", "ready after s"] + [f"seg {i + 1} req/s | p99 ms" for i in range(args.segments)]
+    header = ["setting", "ready after s", f"first {FIRST_SECONDS} s: responses | worst p99 ms"]
+    header += [f"seg {i + 1} req/s | p99 ms" for i in range(args.segments)]
     rows: list[list[Any]] = [header]
     summary: dict[str, Any] = {}
     for setting, runs in results.items():
         segs = [(median([r["segments"][i][0] for r in runs]), median([r["segments"][i][1] for r in runs]))
                 for i in range(args.segments)]
         ready = median([r["ready_s"] for r in runs])
-        rows.append([setting, ready] + [f"{rps:,.0f} | {p99:,.1f}" for rps, p99 in segs])
+        responses, worst = median([r["first_responses"] for r in runs]), median([r["first_worst_p99"] for r in runs])
+        first = f"{responses or 0:,.0f} | {worst or 0:,.1f}"
+        rows.append([setting, ready, first] + [f"{rps:,.0f} | {p99:,.1f}" for rps, p99 in segs])
         summary[setting] = {"ready_s": ready, "segments": segs, "runs": runs}
     text = (f"Cold start vs prewarmed: medians of {args.runs} runs, {args.segments} x {args.duration:g} s of "
             f"'{args.mix}' after /health/ready, {args.connections} connections, {args.workers} worker(s), "
