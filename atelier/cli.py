@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .loadtest.cli import add_parser as add_loadtest
 
     add_loadtest(sub)
+    from .cart.commands import add_parser as add_cart
+
+    add_cart(sub)  # atelier cart tokens | rotate-key
     return parser
 
 
@@ -112,10 +115,12 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "migrate":
         asyncio.run(migrate(_require_db(settings)))
     elif args.command == "serve":
-        _require_db(settings)
-        outdated = asyncio.run(migrate(_require_db(settings)))
-        if outdated:  # its queries would fail on every request
-            raise SystemExit(f"reload before serving: atelier load --data DIR --only {' '.join(outdated)}")
+        from .preparer import OutdatedSchema, Preparer
+
+        try:  # migrates first when the database answers; serves 503 until it does when not
+            Preparer(_require_db(settings), settings.prewarm).start()
+        except OutdatedSchema as exc:  # its queries would fail on every request
+            raise SystemExit(str(exc)) from None
         from .server import serve as run_server
 
         run_server(settings, args.interface)
@@ -189,6 +194,7 @@ async def load_data(database_url: str, data: Path, rejects: Path | None, only: l
 
     from .core.schema import load_service
     from .core.schema import migrate as run_migrate
+    from .preparer import warm_read_path
     from .services import all_services, by_names
 
     if not data.is_dir():
@@ -209,6 +215,7 @@ async def load_data(database_url: str, data: Path, rejects: Path | None, only: l
                     totals[1] += r.loaded
                     totals[2] += r.rejected
         await run_migrate(conn, all_services())
+        await warm_read_path(conn, Settings.from_env().prewarm)
         print(f"total: read {totals[0]:,}  loaded {totals[1]:,}  rejected {totals[2]:,}"
               f"  in {time.monotonic() - started:.1f}s" + (f"  (rejects in {rejects})" if totals[2] else ""))
     finally:
@@ -226,7 +233,10 @@ def up(settings: Settings, args: argparse.Namespace) -> None:
         print(f"embedded PostgreSQL running: DATABASE_URL={settings.database_url}", file=sys.stderr)
     try:
         asyncio.run(_prepare(settings, args))
+        from .preparer import Preparer
         from .server import serve as run_server
+
+        Preparer(settings.database_url, settings.prewarm).start()  # warms the read path in the background
 
         print(f"serving on http://{settings.host}:{settings.port} (Ctrl-C stops)", file=sys.stderr)
         run_server(settings, args.interface)

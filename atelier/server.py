@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from . import __version__
-from .core import dashboard, metrics
+from .core import dashboard, health, metrics
 from .core.app import App
 from .core.config import Settings
 from .core.http import Request, Response, Router, raw_json, text_response
@@ -30,13 +30,9 @@ def create_app(settings: Settings | None = None) -> App:
         response.content_type = "text/html; charset=utf-8"
         return response
 
-    async def health(request: Request) -> Response:
-        await request.app.db().fetchval("SELECT 1")
-        return raw_json(b'{"status":"ok"}')
-
     router.add("GET", "/openapi.json", openapi_json, "This OpenAPI document")
     router.add("GET", "/docs", docs, "Human-readable API documentation")
-    router.add("GET", "/health", health, "Liveness and database reachability")
+    health.install(app)  # /health, /health/live, /health/ready
     metrics.install(app)  # /metrics, /metrics.json and the per-request observer (ATELIER_METRICS=0: off)
     dashboard.install(app)  # /dashboard
     return app

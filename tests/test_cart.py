@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import SAMPLE, atelier, loaded_server
+from conftest import SAMPLE, Server, atelier, create_database, drop_database
 from test_products_load import rejects, summary_counts
 
 INVALID_SKU = "Error: invalid sku_id provided"
@@ -41,22 +42,45 @@ def write_data(folder: Path, cart: str = CART) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cart_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def cart_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = write_data(tmp_path_factory.mktemp("cart") / "data")
-    with loaded_server(data, "products", "cart") as url:
+    url = create_database()
+    try:
+        atelier("load", "--data", str(data), "--only", "products", "cart", env={"DATABASE_URL": url})
         yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def cart_url(cart_db: str) -> Iterator[str]:
+    server = Server(cart_db, workers=2)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def legacy_tokens(cart_db: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """`atelier cart tokens`: the token of each legacy session, by session."""
+    out = tmp_path_factory.mktemp("tokens") / "tokens.csv"
+    atelier("cart", "tokens", "--out", str(out), env={"DATABASE_URL": cart_db})
+    rows = list(csv.reader(out.read_text().splitlines()))
+    assert rows[0] == ["user_session", "token"]
+    return dict((session, token) for session, token in rows[1:])
 
 
 def client(url: str, session: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=url, timeout=10, cookies={"atelier_session": session} if session else None)
 
 
-def test_legacy_session_sees_its_active_rows_grouped_by_sku(cart_url: str) -> None:
-    with client(cart_url, "1234") as c:
+def test_legacy_session_sees_its_active_rows_grouped_by_sku(cart_url: str, legacy_tokens: dict[str, str]) -> None:
+    with client(cart_url, legacy_tokens["1234"]) as c:  # a legacy cart is reached through a token issued for it
         r = c.get("/cart")
         assert r.status_code == 200 and "set-cookie" not in r.headers
         assert r.json() == [{"sku_id": 1, "count": 1}, {"sku_id": 3, "count": 2}, {"sku_id": 7, "count": 1}]
-    with client(cart_url, "5678") as c:
+    with client(cart_url, legacy_tokens["5678"]) as c:
         assert c.get("/cart").json() == [{"sku_id": 1, "count": 1}]
 
 

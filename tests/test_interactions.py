@@ -13,8 +13,7 @@ import orjson
 import pytest
 from conftest import SAMPLE, Server, atelier, create_database, drop_database
 
-from atelier.core.db import Pool
-from atelier.core.http import HTTPError
+from atelier.core.db import DatabaseUnavailable, Pool
 from atelier.interactions.batcher import InsertBatcher
 from atelier.interactions.schema import INSERT
 
@@ -191,4 +190,4 @@ def test_a_failed_batch_answers_every_waiter_503(db: str) -> None:
     before = count(db)
     good, bad = asyncio.run(go())
     assert good == [None] * 300 and count(db) == before + 300
-    assert all(isinstance(e, HTTPError) and e.status == 503 for e in bad)
+    assert all(isinstance(e, DatabaseUnavailable) for e in bad)  # the app answers it with a 503

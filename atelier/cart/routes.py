@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import secrets
-
 from ..core.http import CREATED, HTTPError, Request, Response, Router, json_response
 from ..core.params import PG_INT_MAX
+from . import sessions
 
 router = Router()
 
-COOKIE = "atelier_session"
 INVALID_SKU = "Error: invalid sku_id provided"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # new tokens, and the legacy integer sessions
 
 CART = ("SELECT sku_id, count(*)::int AS count FROM cart.cart WHERE user_session = $1 AND active "
         "GROUP BY sku_id ORDER BY sku_id")
@@ -20,21 +16,12 @@ ADD = ("INSERT INTO cart.cart (user_session, sku_id) SELECT $1, $2 "
        "WHERE EXISTS (SELECT 1 FROM products.sku WHERE id = $2)")
 
 
-def _session(request: Request) -> tuple[str, list[tuple[str, str]]]:
-    """The session token and the headers that set it when the request came without a valid one."""
-    token = request.cookie(COOKIE)
-    if token is not None and _TOKEN.fullmatch(token):
-        return token, []
-    token = secrets.token_urlsafe(32)
-    return token, [("set-cookie", f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")]
-
-
 @router.get("/cart", "The session's cart: one entry per sku")
 async def get_cart(request: Request) -> Response:
-    session, headers = _session(request)
-    rows = await request.app.db().fetch(CART, session) if not headers else []
+    session = await sessions.resolve(request)
+    rows = await request.app.db().fetch(CART, session.id) if not session.is_new else []
     response = json_response([{"sku_id": r[0], "count": r[1]} for r in rows])
-    response.headers.extend(headers)
+    response.headers.extend(session.headers)
     return response
 
 
@@ -44,9 +31,9 @@ async def add_to_cart(request: Request) -> Response:
     sku_id = data.get("sku_id") if isinstance(data, dict) else None
     if type(sku_id) is not int or not 1 <= sku_id <= PG_INT_MAX:
         raise HTTPError(422, INVALID_SKU)
-    session, headers = _session(request)
+    session = await sessions.resolve(request)
     async with request.app.writes().connection() as conn:
-        status = await conn.execute(ADD, session, sku_id)
+        status = await conn.execute(ADD, session.id, sku_id)
     if status != "INSERT 0 1":
         raise HTTPError(422, INVALID_SKU)
-    return Response(CREATED.status, CREATED.body, CREATED.content_type, headers)
+    return Response(CREATED.status, CREATED.body, CREATED.content_type, session.headers)

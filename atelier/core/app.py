@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import Settings
 from .cors import CorsPolicy
-from .db import Pool
+from .db import DatabaseUnavailable, Pool
 from .http import HTTPError, Request, Response, Router, json_response, text_response
 
 log = logging.getLogger("atelier")
@@ -24,6 +24,13 @@ Observer = Callable[[Request, Response, float], None]
 # front of the API (an NGINX cache, see the cluster) drops that product's answers before the write is
 # acknowledged, so no answer cached before it is served after it.
 ChangeListener = Callable[[int, "int | None"], Awaitable[None]]
+
+
+def database_unavailable() -> Response:
+    """503 while the database cannot answer; the body names no internal detail."""
+    response = json_response({"error": "database unavailable"}, 503)
+    response.headers.append(("retry-after", "1"))
+    return response
 
 
 class App:
@@ -67,6 +74,9 @@ class App:
                 response = await route.handler(request)
             except HTTPError as exc:
                 response = exc.response()
+            except DatabaseUnavailable as exc:  # the one place a database failure becomes a 503
+                log.debug("503 on %s %s: %s", request.method, request.path, exc)
+                response = database_unavailable()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -17,6 +17,15 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, whatever the case it was written in."""
+    raw = os.environ.get(name) or default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+
+
 @dataclass
 class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL") or None)
@@ -37,6 +46,12 @@ class Settings:
     max_connections: int = field(default_factory=lambda: _env_int("ATELIER_MAX_CONNECTIONS", 0))
     backlog: int = field(default_factory=lambda: _env_int("ATELIER_BACKLOG", 2048))
     home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
+    prewarm: str = field(default_factory=lambda: _env_choice("ATELIER_PREWARM", "auto", ("auto", "always", "off")))
+    # the cart's session cookie (cart/sessions.py); SameSite=None (a front end on another site) implies Secure
+    cookie_samesite: str = field(default_factory=lambda: _env_choice("ATELIER_COOKIE_SAMESITE", "Lax",
+                                                                     ("Lax", "Strict", "None")))
+    cookie_secure: bool = field(default_factory=lambda: _env_int("ATELIER_COOKIE_SECURE", 0) != 0)
+    session_max_age: int = field(default_factory=lambda: _env_int("ATELIER_SESSION_MAX_AGE", 30 * 86400))
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -192,3 +192,4 @@ class Service:
     generate: Callable[[GenerateOptions], list[Path]] | None = None
     version: int = 1  # of the tables' layout: a database with another version must be reloaded
     routines: str = ""  # SQL (CREATE OR REPLACE FUNCTION ...) run on the live schema by migrate and load
+    prewarm: tuple[str, ...] = ()  # tables every read touches (core/prewarm.py warms them, indexes and TOAST too)

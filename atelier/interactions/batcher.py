@@ -74,8 +74,8 @@ class InsertBatcher:
             async with self.pool.connection() as conn:  # autocommit: the statement is the transaction
                 await conn.execute(self.query, *columns)
         except BaseException as exc:
-            if isinstance(exc, HTTPError):
-                error: HTTPError = exc
+            if isinstance(exc, (HTTPError, DatabaseUnavailable)):
+                error: Exception = exc
             else:
                 log.exception("writing %d rows failed", len(batch))
                 error = DatabaseUnavailable(f"database error: {type(exc).__name__}")

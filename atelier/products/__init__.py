@@ -13,4 +13,5 @@ SERVICE = Service(
     files=tuple(spec.file for spec in load.FILES),
     load=load.load,
     generate=lazy_generator("atelier.products.generate"),
+    prewarm=("products.document",),
 )

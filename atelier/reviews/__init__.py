@@ -13,6 +13,7 @@ SERVICE = Service(
     files=tuple(spec.file for spec in load.FILES),
     load=load.load,
     generate=lazy_generator("atelier.reviews.generate"),
+    prewarm=("reviews.listing", "reviews.review_document", "reviews.meta"),
     version=2,  # 2: listings of review ids and per-review documents
     routines=queries.ROUTINES,
 )
