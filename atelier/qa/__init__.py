@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.service import Service, lazy_generator
-from . import load, routes, schema
+from . import load, queries, routes, schema
 
 SERVICE = Service(
     name="qa",
@@ -13,4 +13,5 @@ SERVICE = Service(
     files=tuple(spec.file for spec in load.FILES),
     load=load.load,
     generate=lazy_generator("atelier.qa.generate"),
+    routines=queries.ROUTINES,
 )
