@@ -55,9 +55,10 @@ class Value(ABC, Generic[T]):
 @dataclass(frozen=True, slots=True)
 class Integer(Value[int]):
     """An integer in low..high. With `strings`, also the same integer written as a JSON string of
-    decimal digits (front ends build bodies from object keys and form fields: `{"sku_id": "13"}`).
-    Digits are plain ASCII without a sign or leading zeros; a JSON number is never a fraction
-    (`1.0` is refused: JSON Schema cannot tell it from `1`, the one difference the document keeps)."""
+    decimal digits (front ends build bodies from object keys and form fields: `{"sku_id": "13"}`),
+    plain ASCII without a sign or leading zeros. A JSON number is an integer by value, as in JSON
+    Schema: `4.0` is the integer 4 (no front end writes it; a validator stricter than the document
+    would make the document lie), `4.5` is not an integer."""
 
     low: int
     high: int
@@ -66,6 +67,8 @@ class Integer(Value[int]):
     def parse(self, value: Any) -> int:
         if type(value) is int:  # type(), not isinstance(): True is an int to isinstance
             number = value
+        elif type(value) is float and value.is_integer():
+            number = int(value)
         elif self.strings and type(value) is str and self._digits(value):
             number = int(value)
         else:
