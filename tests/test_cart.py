@@ -114,7 +114,8 @@ def test_sku_id_as_a_string_is_added(cart_url: str) -> None:
         assert c.get("/cart").json() == [{"sku_id": 3, "count": 1}]
 
 
-@pytest.mark.parametrize("payload", [{"sku_id": "03"}, {"sku_id": "3.0"}, {"sku_id": " 3"}, {"sku_id": 0}, {"sku_id": -1}, {"sku_id": 2**31},
+@pytest.mark.parametrize("payload", [{"sku_id": "03"}, {"sku_id": "3.0"}, {"sku_id": " 3"},
+                                     {"sku_id": 0}, {"sku_id": -1}, {"sku_id": 2**31},
                                      {"sku_id": True}, {"sku_id": 1.5}, {"sku_id": None}, {}, [3], 3])
 def test_invalid_body_is_422(cart_url: str, payload: Any) -> None:
     r = httpx.post(cart_url + "/cart", json=payload)

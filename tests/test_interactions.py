@@ -110,8 +110,8 @@ def stored(url: str, element: str) -> list[tuple[str, datetime | None]]:
     async def go() -> list[tuple[str, datetime | None]]:
         conn = await asyncpg.connect(url)
         try:
-            rows = await conn.fetch("SELECT time_text, time FROM interactions.interaction WHERE element = $1 ORDER BY id",
-                                    element)
+            rows = await conn.fetch("SELECT time_text, time FROM interactions.interaction WHERE element = $1 "
+                                    "ORDER BY id", element)
             return [(r[0], r[1]) for r in rows]
         finally:
             await conn.close()

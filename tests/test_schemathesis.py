@@ -26,9 +26,6 @@ import hypothesis
 import pytest
 import schemathesis
 from conftest import SAMPLE, Server, atelier, create_database, drop_database
-
-from atelier.core.config import Settings
-from atelier.server import create_app
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -38,6 +35,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from atelier.core.config import Settings
+from atelier.server import create_app
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           positive_data_acceptance, negative_data_rejection]

@@ -20,18 +20,21 @@ T = TypeVar("T")
 PG_INT_MAX = 2_147_483_647  # ids are PostgreSQL `integer` columns
 INT64_MAX = 9_223_372_036_854_775_807  # the largest page and count: any integer a client may send as JSON
 
+# The end of the text. Python's `$` also matches before a final newline (ECMA-262's does not), so
+# patterns end with `(?!\n)$`, which means the same in both.
+END = r"(?!\n)$"
 # ECMA-262 WhiteSpace and LineTerminator, which is what `\s` means in a JSON Schema pattern.
 WHITESPACE = r"\t\n\x0b\x0c\r\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 # A text that must not be empty: no NUL (PostgreSQL text cannot hold it), not only whitespace.
-FILLED_TEXT = rf"^[{WHITESPACE}]*[^\x00{WHITESPACE}][^\x00]*$"
-ANY_TEXT = r"^[^\x00]*$"
+FILLED_TEXT = rf"^[{WHITESPACE}]*[^\x00{WHITESPACE}][^\x00]*{END}"
+ANY_TEXT = rf"^[^\x00]*{END}"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
 # A dot-atom local part (RFC 5322, ASCII) at a host name of two labels or more.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-EMAIL = rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$"
+EMAIL = rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+{END}"
 # An http(s) URL with a host name, an optional port and then no space or control character.
-URL = rf"^https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][^\x00-\x20\x7f-\x9f{WHITESPACE}]*)?$"
+URL = rf"^https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][^\x00-\x20\x7f-\x9f{WHITESPACE}]*)?{END}"
 
 
 class Invalid(ValueError):
@@ -245,7 +248,7 @@ class Object(Value[T]):
 
 def decimal_range(low: int, high: int) -> str:
     """A regular expression that matches exactly the decimal numerals of low..high (0 <= low <= high),
-    written without a sign or leading zeros: `decimal_range(1, 5)` is `^(?:[1-5])$`."""
+    written without a sign or leading zeros: `decimal_range(1, 5)` is `^(?:[1-5])(?!\n)$`."""
     if not 0 <= low <= high:
         raise ValueError(f"no numerals for {low}..{high}")
     alternatives: list[str] = []
@@ -253,7 +256,7 @@ def decimal_range(low: int, high: int) -> str:
         first = max(low, 10 ** (digits - 1) if digits > 1 else 0)
         last = min(high, 10**digits - 1)
         alternatives += _same_length(str(first), str(last))
-    return "^(?:" + "|".join(alternatives) + ")$"
+    return "^(?:" + "|".join(alternatives) + ")" + END
 
 
 def _same_length(first: str, last: str) -> list[str]:
