@@ -222,3 +222,42 @@ def test_a_failed_batch_answers_every_waiter_503(db: str) -> None:
     good, bad = asyncio.run(go())
     assert good == [None] * 300 and count(db) == before + 300
     assert all(isinstance(e, HTTPError) and e.status == 503 for e in bad)
+
+
+# Layout 1 of interactions.interaction, as an older atelier created it (time parsed, NOT NULL).
+LAYOUT_1 = """
+CREATE SCHEMA interactions;
+CREATE TABLE interactions.interaction (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, element text NOT NULL, widget text NOT NULL,
+    time timestamptz NOT NULL, received_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO interactions.interaction (element, widget, time) VALUES ('old', 'w', '2021-03-01T17:03:11.123Z');
+CREATE TABLE public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL);
+INSERT INTO public.atelier_schema VALUES ('interactions', 1);
+"""
+
+
+def test_an_older_layout_is_upgraded_in_place_keeping_its_rows() -> None:
+    url = create_database()
+    try:
+        async def create() -> None:
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(LAYOUT_1)
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        out = atelier("migrate", env={"DATABASE_URL": url}).stdout
+        assert "upgraded schema interactions from version 1 to 2" in out
+        old = datetime(2021, 3, 1, 17, 3, 11, 123000, tzinfo=UTC)
+        assert stored(url, "old") == [("2021-03-01T17:03:11.123000Z", old)]
+        assert "upgraded" not in atelier("migrate", env={"DATABASE_URL": url}).stdout  # once
+        srv = Server(url)
+        try:
+            assert httpx.post(srv.url + "/interactions", json={**GOOD, "element": "new", "time": "soon"}).status_code \
+                == 201
+        finally:
+            srv.stop()
+        assert stored(url, "new") == [("soon", None)]
+    finally:
+        drop_database(url)
