@@ -25,6 +25,7 @@ class Param(Generic[T]):
     invalid: str  # the 422 text of a value that is not `value` ("": every value is read as something)
     description: str
     default: T | None = None
+    example: T | None = None  # shown, and filled in, by /docs
 
     def read(self, request: Request) -> T:
         raw = request.params.get(self.name) if self.where == "path" else request.query.get(self.name)
@@ -42,6 +43,8 @@ class Param(Generic[T]):
         schema = self.value.parameter_schema()
         parameter: dict[str, Any] = {"name": self.name, "in": self.where, "description": self.description,
                                      "schema": schema}
+        if self.example is not None:
+            parameter["example"] = self.example
         if self.default is None:
             parameter["required"] = True
         else:
@@ -50,12 +53,12 @@ class Param(Generic[T]):
         return parameter
 
 
-def path_id(name: str, invalid: str, what: str) -> Param[int]:
-    return Param(name, "path", ID, invalid, f"The {what}'s id: a positive 32-bit integer")
+def path_id(name: str, invalid: str, what: str, example: int) -> Param[int]:
+    return Param(name, "path", ID, invalid, f"The {what}'s id: a positive 32-bit integer", example=example)
 
 
 def product_id_query(description: str = "The product (required)") -> Param[int]:
-    return Param("product_id", "query", ID, "Error: invalid product_id provided", description)
+    return Param("product_id", "query", ID, "Error: invalid product_id provided", description, example=1)
 
 
 PAGE = Param("page", "query", Integer(1, INT64_MAX), "Error: invalid page provided",

@@ -6,7 +6,7 @@ from ..core.operations import Operation, json_answer
 from ..core.params import COUNT, PAGE, path_id
 from ..core.schemas import BOOLEAN, DATE, DECIMAL_ID, INTEGER, MONEY, STRING, array, nullable, record
 
-PRODUCT_ID = path_id("product_id", "Error: invalid product_id provided", "product")
+PRODUCT_ID = path_id("product_id", "Error: invalid product_id provided", "product", 1)
 
 _FIELDS = {"id": INTEGER, "campus": STRING, "name": STRING, "slogan": nullable(STRING),
            "description": nullable(STRING), "category": nullable(STRING), "default_price": MONEY,

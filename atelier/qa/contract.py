@@ -16,8 +16,8 @@ INVALID_QUESTION = "Error: Question body contains invalid entries"
 INVALID_ANSWER = "Error: Answer body contains invalid entries"
 
 PRODUCT_ID = product_id_query()
-QUESTION_ID = path_id("question_id", "Error: invalid question_id provided", "question")
-ANSWER_ID = path_id("answer_id", "Error: invalid answer_id provided", "answer")
+QUESTION_ID = path_id("question_id", "Error: invalid question_id provided", "question", 1)
+ANSWER_ID = path_id("answer_id", "Error: invalid answer_id provided", "answer", 5)
 
 
 @dataclass(frozen=True, slots=True)

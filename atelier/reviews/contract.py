@@ -18,7 +18,7 @@ PRODUCT_ID = product_id_query()
 SORT = Param("sort", "query", Keyword(SORTS, "relevant"), "",
              "relevant (helpfulness, then day, desc), helpful or newest; any other value reads as relevant",
              default="relevant")
-REVIEW_ID = path_id("review_id", "Error: invalid review_id provided", "review")
+REVIEW_ID = path_id("review_id", "Error: invalid review_id provided", "review", 5)
 
 
 @dataclass(frozen=True, slots=True)
