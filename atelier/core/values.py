@@ -66,24 +66,28 @@ class Integer(Value[int]):
     low: int
     high: int
     strings: bool = True
+    _longest: int = field(init=False, repr=False, compare=False)  # digits of `high`: longer text is out of range
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_longest", len(str(self.high)))
 
     def parse(self, value: Any) -> int:
-        if type(value) is int:  # type(), not isinstance(): True is an int to isinstance
+        # Strings first: every query and path parameter is one (this runs on every GET).
+        if type(value) is str:
+            # Decimal digits without a leading zero, no longer than `high` (so int() is cheap).
+            if not (self.strings and value.isascii() and value.isdigit() and len(value) <= self._longest
+                    and (value[0] != "0" or value == "0")):
+                raise Invalid(f"not an integer in {self.low}..{self.high}: {value[:40]!r}")
+            number = int(value)
+        elif type(value) is int:  # type(), not isinstance(): True is an int to isinstance
             number = value
         elif type(value) is float and value.is_integer():
             number = int(value)
-        elif self.strings and type(value) is str and self._digits(value):
-            number = int(value)
         else:
-            raise Invalid(f"not an integer in {self.low}..{self.high}: {value!r}")
-        if not self.low <= number <= self.high:
-            raise Invalid(f"not an integer in {self.low}..{self.high}: {value!r}")
-        return number
-
-    def _digits(self, text: str) -> bool:
-        """Decimal digits without a leading zero, no longer than the largest value (so int() is cheap)."""
-        return (text.isascii() and text.isdigit() and len(text) <= len(str(self.high))
-                and (text[0] != "0" or text == "0"))
+            raise Invalid(f"not an integer in {self.low}..{self.high}: {value!r}"[:200])
+        if self.low <= number <= self.high:
+            return number
+        raise Invalid(f"not an integer in {self.low}..{self.high}: {value!r}")
 
     def number_schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": self.low, "maximum": self.high}
