@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
-from .http import Request, Response, raw_json
+from .http import Handler, Request, Response, raw_json
 from .openapi import document
 from .operations import Answer, Operation, json_answer
 
@@ -65,7 +65,7 @@ def install(app: Any) -> None:
             database=False, tags=("about",)))
 
 
-def _asset_handler(name: str, content_type: str) -> Any:
+def _asset_handler(name: str, content_type: str) -> Handler:
     async def serve(request: Request) -> Response:
         return Response(200, asset(name), content_type, [("cache-control", "public, max-age=86400")])
 

@@ -50,7 +50,7 @@ def document(routes: list[Route], version: str) -> dict[str, Any]:
             raise ValueError(f"{route.method} {route.template} declares path parameters {sorted(declared)}")
         if operation.body is not None:
             described["requestBody"] = operation.body.describe()
-        responses = {str(a.status): a.describe() for a in operation.answers()}
+        responses = {str(a.status): a.describe() for a in operation.answers(route.method)}
         if operation.links:
             responses[str(operation.answer.status)]["links"] = operation.links
         described["responses"] = responses

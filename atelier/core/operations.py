@@ -3,7 +3,7 @@
 The handler reads its parameters and body through the same `Param` and `JsonBody` objects that the
 OpenAPI document is built from, and the answers a route can give follow from its declaration: a
 422 for each legacy text of its parameters and body, a 404 where the path names a resource, a 413
-for a body, a 503 where it reads the database, and a 405 for the other methods of its path.
+for a body (and for any PUT), a 503 where it reads the database, and a 405 for the other methods of its path.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def text_answer(status: int, description: str, *texts: str) -> Answer:
 
 CREATED = text_answer(201, "Created (stored before this answer is sent)", "Created")
 NO_CONTENT = Answer(204, "Done", None)
+BODY_METHODS = ("POST", "PUT")  # whose request body the server reads, and refuses beyond 1 MiB (core/rsgi.py)
 TOO_LARGE = text_answer(413, "The request body is larger than 1 MiB", "Request body too large")
 UNAVAILABLE = json_answer(503, "The database is unavailable (answered quickly, not a hang)", ERROR_SCHEMA)
 WRONG_METHOD = json_answer(405, "Another method than the ones this path answers", ERROR_SCHEMA,
@@ -71,22 +72,19 @@ class Operation:
     not_found: str = ""  # what a well-formed unknown id in the path names: a 404 {"error": "<it> not found"}
     database: bool = True  # reads or writes PostgreSQL: a 503 when it is down
     description: str = ""
-    more: tuple[Answer, ...] = ()  # other answers (a 422 text not from a parameter or the body)
     links: dict[str, dict[str, Any]] = field(default_factory=dict)  # OpenAPI links from the success
     tags: tuple[str, ...] = ()
 
-    def answers(self) -> list[Answer]:
-        """Every answer the route gives, by status."""
-        answers = [self.answer, *self.more]
+    def answers(self, method: str) -> list[Answer]:
+        """Every answer the route gives to `method`, by status."""
+        answers = [self.answer]
         invalid = [p.invalid for p in self.params if p.invalid] + ([self.body.invalid] if self.body else [])
-        invalid += [text for a in self.more if a.status == 422 for text in a.schema.get("enum", ())]
-        if invalid:
-            answers = [a for a in answers if a.status != 422]
+        if invalid:  # one 422 whose body is one of the legacy texts
             answers.append(text_answer(422, "Invalid input (the legacy plain-text message)", *dict.fromkeys(invalid)))
         if self.not_found:
             answers.append(json_answer(404, f"No such {self.not_found}", ERROR_SCHEMA,
                                        {"error": f"{self.not_found} not found"}))
-        if self.body is not None:
+        if self.body is not None or method in BODY_METHODS:
             answers.append(TOO_LARGE)
         if self.database:
             answers.append(UNAVAILABLE)

@@ -63,10 +63,25 @@ TAGS = ("questions and answers",)
 LIST_QUESTIONS = Operation(
     "A product's questions with their answers",
     json_answer(200, "Questions by helpfulness; `answers` is an object keyed by answer id", QUESTIONS),
-    params=(PRODUCT_ID, PAGE, COUNT), tags=TAGS)
+    params=(PRODUCT_ID, PAGE, COUNT), tags=TAGS,
+    links={"ListAnswers": {"operationId": "get_qa_questions_question_id_answers",
+                           "parameters": {"question_id": "$response.body#/results/0/question_id"},
+                           "description": "The answers of the first question listed"},
+           "Answer": {"operationId": "post_qa_questions_question_id_answers",
+                      "parameters": {"question_id": "$response.body#/results/0/question_id"},
+                      "description": "Answer the first question listed"},
+           "MarkHelpful": {"operationId": "put_qa_questions_question_id_helpful",
+                           "parameters": {"question_id": "$response.body#/results/0/question_id"},
+                           "description": "The first question listed"}})
 LIST_ANSWERS = Operation(
     "A question's answers", json_answer(200, "Answers by helpfulness; `page` echoes the offset", ANSWERS),
-    params=(QUESTION_ID, PAGE, COUNT), not_found="question", tags=TAGS)
+    params=(QUESTION_ID, PAGE, COUNT), not_found="question", tags=TAGS,
+    links={"MarkHelpful": {"operationId": "put_qa_answers_answer_id_helpful",
+                           "parameters": {"answer_id": "$response.body#/results/0/answer_id"},
+                           "description": "The first answer listed"},
+           "Report": {"operationId": "put_qa_answers_answer_id_report",
+                      "parameters": {"answer_id": "$response.body#/results/0/answer_id"},
+                      "description": "The first answer listed"}})
 ADD_QUESTION = Operation(
     "Ask a question", CREATED, body=QUESTION, tags=TAGS,
     description="An unknown product is a 422 too. `product_id` may be sent as a string of digits.",

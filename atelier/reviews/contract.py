@@ -67,7 +67,13 @@ TAGS = ("reviews",)
 LIST = Operation(
     "A product's reviews, not reported ones, in one of three orders",
     json_answer(200, "`page` echoes the offset (page - 1) * count, `count` the page size asked", PAGE_OF_REVIEWS),
-    params=(PRODUCT_ID, SORT, PAGE, COUNT), tags=TAGS)
+    params=(PRODUCT_ID, SORT, PAGE, COUNT), tags=TAGS,
+    links={"MarkHelpful": {"operationId": "put_reviews_review_id_helpful",
+                           "parameters": {"review_id": "$response.body#/results/0/review_id"},
+                           "description": "The first review listed"},
+           "Report": {"operationId": "put_reviews_review_id_report",
+                      "parameters": {"review_id": "$response.body#/results/0/review_id"},
+                      "description": "The first review listed"}})
 META_OF = Operation("Rating and recommendation counts and characteristic averages of a product",
                     json_answer(200, "Counts are strings; averages have 16 decimals, or null without ratings", META),
                     params=(PRODUCT_ID,), tags=TAGS)
