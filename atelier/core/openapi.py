@@ -34,8 +34,8 @@ def document(routes: list[Route], version: str) -> dict[str, Any]:
     tags: dict[str, None] = {}
     for route in routes:
         operation = route.operation
-        if operation is None:
-            raise ValueError(f"{route.method} {route.template} has no declared operation")
+        if operation is None:  # left out rather than failing the document; a unit test fails for it
+            continue
         described: dict[str, Any] = {"operationId": operation_id(route.method, route.template),
                                      "summary": operation.summary}
         if operation.description:
