@@ -28,8 +28,8 @@ async def _document(request: Request, column: str) -> tuple[int, bytes]:
 
 @router.get("/products", contract.LIST)
 async def list_products(request: Request) -> Response:
-    page = paging(request)
-    rows = await queries.page(request.app, page.offset, page.limit)
+    _, offset, limit = paging(request)
+    rows = await queries.page(request.app, offset, limit)
     campus = _campus_json(request.app.settings.campus)
     return raw_json(b"[" + b",".join(b'{"id":%d,"campus":%s,%s' % (pid, campus, summary) for pid, summary in rows)
                     + b"]")

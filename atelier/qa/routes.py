@@ -13,21 +13,20 @@ router = Router()
 @router.get("/qa/questions", contract.LIST_QUESTIONS)
 async def list_questions(request: Request) -> Response:
     product_id = contract.PRODUCT_ID.read(request)
-    page = paging(request)
+    _, offset, limit = paging(request)
     listing = await queries.questions(request.app, product_id)
-    return raw_json(b'{"product_id":"%d","results":[%s]}'
-                    % (product_id, b",".join(listing[page.offset:page.offset + page.limit])))
+    return raw_json(b'{"product_id":"%d","results":[%s]}' % (product_id, b",".join(listing[offset:offset + limit])))
 
 
 @router.get("/qa/questions/{question_id}/answers", contract.LIST_ANSWERS)
 async def list_answers(request: Request) -> Response:
     question_id = contract.QUESTION_ID.read(request)
-    page = paging(request)
+    count, offset, limit = paging(request)
     listing = await queries.answers(request.app, question_id)
     if listing is None:
         raise not_found("question")
     return raw_json(b'{"question":"%d","page":%d,"count":%d,"results":[%s]}'
-                    % (question_id, page.offset, page.count, b",".join(listing[page.offset:page.offset + page.limit])))
+                    % (question_id, offset, count, b",".join(listing[offset:offset + limit])))
 
 
 @router.post("/qa/questions", contract.ADD_QUESTION)

@@ -15,13 +15,11 @@ router = Router()
 async def list_reviews(request: Request) -> Response:
     product_id = contract.PRODUCT_ID.read(request)
     sort = contract.SORT.read(request)
-    page = paging(request)
+    count, offset, limit = paging(request)
     results = b""
-    if page.limit and page.offset < PG_INT_MAX:
-        last = min(page.offset + page.limit, PG_INT_MAX)
-        results = await queries.page(request.app, product_id, sort, page.offset + 1, last)
-    return raw_json(b'{"product":"%d","page":%d,"count":%d,"results":[%s]}'
-                    % (product_id, page.offset, page.count, results))
+    if limit and offset < PG_INT_MAX:
+        results = await queries.page(request.app, product_id, sort, offset + 1, min(offset + limit, PG_INT_MAX))
+    return raw_json(b'{"product":"%d","page":%d,"count":%d,"results":[%s]}' % (product_id, offset, count, results))
 
 
 @router.get("/reviews/meta", contract.META_OF)
