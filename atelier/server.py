@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import orjson
+from typing import TYPE_CHECKING
 
-from . import __version__
-from .core import dashboard, health, metrics
+from .core import dashboard, docs, health, metrics
 from .core.app import App
 from .core.config import Settings
-from .core.http import Request, Response, Router, raw_json, text_response
-from .core.openapi import DOCS_PAGE, document
+from .core.http import Router
 from .core.rsgi import RSGIApp
 from .services import all_services
+
+if TYPE_CHECKING:
+    from .core.asgi import ASGIApp
 
 
 def create_app(settings: Settings | None = None) -> App:
@@ -20,19 +21,9 @@ def create_app(settings: Settings | None = None) -> App:
     for service in all_services():
         router.include(service.router)
     app = App(settings, router)
-    openapi = orjson.dumps(document(router.routes, __version__))
 
-    async def openapi_json(request: Request) -> Response:
-        return raw_json(openapi)
-
-    async def docs(request: Request) -> Response:
-        response = text_response(DOCS_PAGE)
-        response.content_type = "text/html; charset=utf-8"
-        return response
-
-    router.add("GET", "/openapi.json", openapi_json, "This OpenAPI document")
-    router.add("GET", "/docs", docs, "Human-readable API documentation")
     health.install(app)  # /health, /health/live, /health/ready
+    docs.install(app)  # /openapi.json, /docs
     metrics.install(app)  # /metrics, /metrics.json and the per-request observer (ATELIER_METRICS=0: off)
     dashboard.install(app)  # /dashboard
     return app
@@ -43,7 +34,7 @@ def rsgi_app() -> RSGIApp:
     return RSGIApp(create_app())
 
 
-def asgi_app():  # type: ignore[no-untyped-def]
+def asgi_app() -> ASGIApp:
     from .core.asgi import ASGIApp
 
     return ASGIApp(create_app())

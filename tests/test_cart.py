@@ -131,7 +131,15 @@ def test_unknown_sku_is_422(cart_url: str) -> None:
         assert c.get("/cart").json() == []
 
 
-@pytest.mark.parametrize("payload", [{"sku_id": "3"}, {"sku_id": 0}, {"sku_id": -1}, {"sku_id": 2**31},
+def test_sku_id_as_a_string_is_added(cart_url: str) -> None:
+    """api.md: "add to bag" posts `{"sku_id": "13"}` (the key of the `skus` object)."""
+    with client(cart_url) as c:
+        assert c.post("/cart", json={"sku_id": "3"}).status_code == 201
+        assert c.get("/cart").json() == [{"sku_id": 3, "count": 1}]
+
+
+@pytest.mark.parametrize("payload", [{"sku_id": "03"}, {"sku_id": "3.0"}, {"sku_id": " 3"},
+                                     {"sku_id": 0}, {"sku_id": -1}, {"sku_id": 2**31},
                                      {"sku_id": True}, {"sku_id": 1.5}, {"sku_id": None}, {}, [3], 3])
 def test_invalid_body_is_422(cart_url: str, payload: Any) -> None:
     r = httpx.post(cart_url + "/cart", json=payload)

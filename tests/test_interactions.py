@@ -15,7 +15,7 @@ from conftest import SAMPLE, Server, atelier, create_database, drop_database
 
 from atelier.core.db import DatabaseUnavailable, Pool
 from atelier.interactions.batcher import InsertBatcher
-from atelier.interactions.schema import INSERT
+from atelier.interactions.queries import COLUMNS, INSERT
 
 INVALID = "Error: Interaction body contains invalid entries"
 GOOD = {"element": "img#main", "widget": "overview", "time": "2021-03-01T17:03:11.123Z"}
@@ -105,17 +105,47 @@ def test_valid_interaction_is_201_and_stored(db: str, server: Server) -> None:
     assert count(db) == before + 1  # stored before the answer
 
 
-@pytest.mark.parametrize("time", ["2021-03-01T17:03:11Z", "2021-03-01T17:03:11.123+02:00", "2021-03-01 17:03:11",
-                                  "2021-03-01"])
-def test_iso_timestamps_are_accepted(server: Server, time: str) -> None:
-    assert httpx.post(server.url + "/interactions", json={**GOOD, "time": time}).status_code == 201
+def stored(url: str, element: str) -> list[tuple[str, datetime | None]]:
+    async def go() -> list[tuple[str, datetime | None]]:
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch("SELECT time_text, time FROM interactions.interaction WHERE element = $1 "
+                                    "ORDER BY id", element)
+            return [(r[0], r[1]) for r in rows]
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+# api.md: `time` is any text, stored as sent; the forms front ends send are also stored as a moment.
+TIMES = {
+    "2021-03-01T17:03:11Z": datetime(2021, 3, 1, 17, 3, 11, tzinfo=UTC),
+    "2021-03-01T17:03:11.123+02:00": datetime(2021, 3, 1, 15, 3, 11, 123000, tzinfo=UTC),
+    "2021-03-01 17:03:11": datetime(2021, 3, 1, 17, 3, 11, tzinfo=UTC),
+    "2021-03-01": datetime(2021, 3, 1, tzinfo=UTC),
+    '"2026-12-01T23:32:29.000Z"': datetime(2026, 12, 1, 23, 32, 29, tzinfo=UTC),  # JSON.stringify(new Date())
+    "Tue Dec 01 2026 23:32:29 GMT+0000 (Coordinated Universal Time)": datetime(2026, 12, 1, 23, 32, 29, tzinfo=UTC),
+    "Wed Dec 02 2026 00:32:29 GMT+0100 (Central European Standard Time)":
+        datetime(2026, 12, 1, 23, 32, 29, tzinfo=UTC),
+    "1606865549000": datetime(2020, 12, 1, 23, 32, 29, tzinfo=UTC),  # epoch milliseconds as text
+    "yesterday": None, "2021-13-01T00:00:00Z": None, "Tue Dec 01 2026": None, "  soon ": None,
+}
+
+
+@pytest.mark.parametrize("time", list(TIMES))
+def test_time_is_stored_as_sent_and_as_a_moment_where_it_reads_as_one(db: str, server: Server, time: str) -> None:
+    element = f"time-test {time}"
+    r = httpx.post(server.url + "/interactions", json={**GOOD, "element": element, "time": time})
+    assert r.status_code == 201 and r.text == "Created"
+    assert stored(db, element) == [(time, TIMES[time])]
 
 
 INVALID_BODIES = [
     {k: v for k, v in GOOD.items() if k != "element"}, {k: v for k, v in GOOD.items() if k != "widget"},
     {k: v for k, v in GOOD.items() if k != "time"}, {**GOOD, "element": ""}, {**GOOD, "widget": "  "},
     {**GOOD, "element": 42}, {**GOOD, "widget": None}, {**GOOD, "time": 1614618191123},
-    {**GOOD, "time": "yesterday"}, {**GOOD, "time": "2021-13-01T00:00:00Z"}, {**GOOD, "time": ""},
+    {**GOOD, "time": ""}, {**GOOD, "time": " \t"}, {**GOOD, "time": "t" * 201}, {**GOOD, "time": None},
     {**GOOD, "element": "x" * 1001}, {**GOOD, "widget": "w" * 201}, {**GOOD, "element": "nul\u0000"},
     [GOOD], "element", {},
 ]
@@ -177,8 +207,8 @@ def test_a_failed_batch_answers_every_waiter_503(db: str) -> None:
     async def go() -> list[Any]:
         pool = Pool(db, size=2)
         try:
-            ok = InsertBatcher(pool, INSERT, 3)
-            good = await asyncio.gather(*(ok.add(("el", "w", datetime.now(UTC))) for _ in range(300)))
+            ok = InsertBatcher(pool, INSERT, COLUMNS)
+            good = await asyncio.gather(*(ok.add(("el", "w", "now", datetime.now(UTC))) for _ in range(300)))
             failing = InsertBatcher(pool, "INSERT INTO interactions.no_such_table SELECT * FROM unnest($1::text[])", 1)
             bad = await asyncio.gather(*(failing.add((str(i),)) for i in range(100)), return_exceptions=True)
             await ok.close()
@@ -191,3 +221,42 @@ def test_a_failed_batch_answers_every_waiter_503(db: str) -> None:
     good, bad = asyncio.run(go())
     assert good == [None] * 300 and count(db) == before + 300
     assert all(isinstance(e, DatabaseUnavailable) for e in bad)  # the app answers it with a 503
+
+
+# Layout 1 of interactions.interaction, as an older atelier created it (time parsed, NOT NULL).
+LAYOUT_1 = """
+CREATE SCHEMA interactions;
+CREATE TABLE interactions.interaction (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, element text NOT NULL, widget text NOT NULL,
+    time timestamptz NOT NULL, received_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO interactions.interaction (element, widget, time) VALUES ('old', 'w', '2021-03-01T17:03:11.123Z');
+CREATE TABLE public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL);
+INSERT INTO public.atelier_schema VALUES ('interactions', 1);
+"""
+
+
+def test_an_older_layout_is_upgraded_in_place_keeping_its_rows() -> None:
+    url = create_database()
+    try:
+        async def create() -> None:
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(LAYOUT_1)
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        out = atelier("migrate", env={"DATABASE_URL": url}).stdout
+        assert "upgraded schema interactions from version 1 to 2" in out
+        old = datetime(2021, 3, 1, 17, 3, 11, 123000, tzinfo=UTC)
+        assert stored(url, "old") == [("2021-03-01T17:03:11.123000Z", old)]
+        assert "upgraded" not in atelier("migrate", env={"DATABASE_URL": url}).stdout  # once
+        srv = Server(url)
+        try:
+            assert httpx.post(srv.url + "/interactions", json={**GOOD, "element": "new", "time": "soon"}).status_code \
+                == 201
+        finally:
+            srv.stop()
+        assert stored(url, "new") == [("soon", None)]
+    finally:
+        drop_database(url)

@@ -109,10 +109,16 @@ def test_unknown_product_is_404(client: httpx.Client, suffix: str) -> None:
     assert r.json() == {"error": "product not found"}
 
 
-@pytest.mark.parametrize("params", [{"page": "0"}, {"page": "-1"}, {"count": "abc"}, {"count": "0"},
-                                    {"page": "1.5"}, {"count": "1e3"}])
+@pytest.mark.parametrize("params", [{"page": "0"}, {"page": "-1"}, {"count": "abc"}, {"count": "-1"},
+                                    {"page": "1.5"}, {"count": "1e3"}, {"page": "01"}, {"count": "+5"}])
 def test_bad_paging_is_422(client: httpx.Client, params: dict[str, str]) -> None:
-    assert client.get("/products", params=params).status_code == 422
+    r = client.get("/products", params=params)
+    assert r.status_code == 422 and r.text == f"Error: invalid {next(iter(params))} provided"
+
+
+def test_count_zero_is_a_page_of_nothing(client: httpx.Client) -> None:
+    r = client.get("/products", params={"count": "0", "page": "3"})
+    assert r.status_code == 200 and r.json() == []
 
 
 def test_openapi_and_docs(client: httpx.Client) -> None:

@@ -241,12 +241,20 @@ INVALID_QUESTIONS = [
     {**GOOD_QUESTION, "body": None}, {**GOOD_QUESTION, "body": 42}, {**GOOD_QUESTION, "name": ""},
     {**GOOD_QUESTION, "name": "n" * 61}, {**GOOD_QUESTION, "email": "not-an-email"},
     {**GOOD_QUESTION, "email": "a@b"}, {**GOOD_QUESTION, "email": ("e" * 49) + "@example.com"},
-    {**GOOD_QUESTION, "product_id": "6"}, {**GOOD_QUESTION, "product_id": 0}, {**GOOD_QUESTION, "product_id": True},
+    {**GOOD_QUESTION, "product_id": "06"}, {**GOOD_QUESTION, "product_id": "six"},
+    {**GOOD_QUESTION, "product_id": 0}, {**GOOD_QUESTION, "product_id": True},
     {**GOOD_QUESTION, "product_id": 6.5}, {**GOOD_QUESTION, "product_id": 2**31},
     {**GOOD_QUESTION, "body": "nul \u0000 byte"},
     {k: v for k, v in GOOD_QUESTION.items() if k != "email"}, {k: v for k, v in GOOD_QUESTION.items() if k != "body"},
     [GOOD_QUESTION], "a string", None,
 ]
+
+
+def test_post_question_with_product_id_as_a_string(qa: httpx.Client) -> None:
+    """api.md: an integer field also accepts a string of decimal digits."""
+    before = len(qa.get("/qa/questions?product_id=6&count=100").json()["results"])
+    assert qa.post("/qa/questions", json={**GOOD_QUESTION, "product_id": "6"}).status_code == 201
+    assert len(qa.get("/qa/questions?product_id=6&count=100").json()["results"]) == before + 1
 
 
 @pytest.mark.parametrize("payload", INVALID_QUESTIONS)

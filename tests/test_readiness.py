@@ -59,7 +59,8 @@ def test_serve_starts_with_the_database_down_and_becomes_ready_when_it_arrives(p
                 assert r.status_code == 503 and r.json() == {"error": "database unavailable"}, (path, r.text)
             r = client.post("/reviews", json={"product_id": 1})
             assert r.status_code in (422, 503)  # judged without the database, or a 503: never a 500
-            assert client.get("/health/ready").json() == {"status": "database unavailable"}
+            assert client.get("/health/ready").json() == {"status": "database unavailable",
+                                                         "error": "database unavailable"}
             assert client.get("/health/live").status_code == 200
             assert client.get("/products/abc").status_code == 422  # bad input is still judged
 
@@ -89,7 +90,7 @@ def test_ready_says_warming_while_the_marker_is_stale(pg: PrivatePostgres) -> No
         try:
             await conn.execute("UPDATE public.atelier_warm SET postmaster_started = '-infinity'")
             response = await app.handle(Request(app, "GET", "/health/ready", "", {}))
-            assert (response.status, response.body) == (503, b'{"status":"warming"}')
+            assert (response.status, response.body) == (503, b'{"status":"warming","error":"the read path is being warmed"}')
             await prewarm.warm(conn, ["products.document"])
             response = await app.handle(Request(app, "GET", "/health/ready", "", {}))
             assert (response.status, response.body) == (200, b'{"status":"ready"}')

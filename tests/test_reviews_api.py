@@ -111,11 +111,22 @@ def test_invalid_product_id(client: httpx.Client, query: str) -> None:
         assert r.status_code == 422 and r.text == INVALID_PRODUCT
 
 
-@pytest.mark.parametrize("query", ["sort=best", "sort=NEWEST", "page=0", "page=-1", "page=x", "count=0",
-                                   "count=1.5", "count=many"])
-def test_invalid_sort_page_count(client: httpx.Client, query: str) -> None:
+@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=x", "count=-1", "count=1.5", "count=many", "page=01"])
+def test_invalid_page_count(client: httpx.Client, query: str) -> None:
     r = client.get(f"/reviews?product_id=2&{query}")
-    assert r.status_code == 422 and r.text.startswith("Error: invalid ")
+    assert r.status_code == 422 and r.text == f"Error: invalid {query.split('=')[0]} provided"
+
+
+@pytest.mark.parametrize("sort", ["relevance", "best", "NEWEST", "", "helpfulness"])
+def test_unknown_sort_reads_as_relevant(client: httpx.Client, sort: str) -> None:
+    """api.md: published front ends send `sort=relevance`."""
+    assert client.get(f"/reviews?product_id=2&sort={sort}").json() == \
+        client.get("/reviews?product_id=2&sort=relevant").json()
+
+
+def test_count_zero_is_a_page_of_nothing(client: httpx.Client) -> None:
+    r = client.get("/reviews?product_id=2&count=0&page=4")
+    assert r.status_code == 200 and r.json() == {"product": "2", "page": 0, "count": 0, "results": []}
 
 
 # --- GET /reviews/meta ---------------------------------------------------------------------------
@@ -197,20 +208,24 @@ def valid_review(**changes: Any) -> dict[str, Any]:
 MISSING = object()
 
 INVALID_FIELDS = {
-    "product_id missing": {"product_id": MISSING}, "product_id string": {"product_id": "1"},
-    "product_id bool": {"product_id": True}, "product_id float": {"product_id": 1.0},
+    "product_id missing": {"product_id": MISSING}, "product_id string not digits": {"product_id": "one"},
+    "product_id string with sign": {"product_id": "+1"}, "product_id string leading zero": {"product_id": "01"},
+    "product_id string fraction": {"product_id": "1.0"}, "product_id string too big": {"product_id": "2147483648"},
+    "product_id bool": {"product_id": True}, "product_id fraction": {"product_id": 1.5},
     "product_id zero": {"product_id": 0}, "product_id negative": {"product_id": -1},
     "product_id too big": {"product_id": 2**31}, "product_id unknown": {"product_id": 500},
     "product_id null": {"product_id": None},
     "rating missing": {"rating": MISSING}, "rating 0": {"rating": 0}, "rating 6": {"rating": 6},
-    "rating string": {"rating": "4"}, "rating bool": {"rating": True}, "rating float": {"rating": 4.5},
+    "rating string 6": {"rating": "6"},
+    "rating string fraction": {"rating": "4.5"}, "rating bool": {"rating": True}, "rating float": {"rating": 4.5},
     "summary too long": {"summary": "s" * 61}, "summary number": {"summary": 5}, "summary null": {"summary": None},
     "body missing": {"body": MISSING}, "body empty": {"body": ""}, "body too long": {"body": "b" * 1001},
-    "body number": {"body": 7}, "body with NUL": {"body": "a\u0000b"},
-    "recommend missing": {"recommend": MISSING}, "recommend string": {"recommend": "true"},
+    "body number": {"body": 7}, "body blank": {"body": " \n\t\u3000"}, "body with NUL": {"body": "a\u0000b"},
+    "recommend missing": {"recommend": MISSING}, "recommend string True": {"recommend": "True"},
+    "recommend string yes": {"recommend": "yes"}, "recommend string 1": {"recommend": "1"},
     "recommend int": {"recommend": 1}, "recommend null": {"recommend": None},
     "name missing": {"name": MISSING}, "name empty": {"name": ""}, "name too long": {"name": "n" * 61},
-    "name number": {"name": 3},
+    "name number": {"name": 3}, "name blank": {"name": "  "},
     "email missing": {"email": MISSING}, "email no at": {"email": "tester.example.com"},
     "email no domain": {"email": "tester@"}, "email no dot": {"email": "a@b"},
     "email space": {"email": "te ster@example.com"}, "email too long": {"email": "e" * 49 + "@example.com"},
@@ -222,9 +237,10 @@ INVALID_FIELDS = {
     "photos null item": {"photos": [None]}, "photos object": {"photos": {}},
     "characteristics list": {"characteristics": [5]}, "characteristics value 6": {"characteristics": {"1": 6}},
     "characteristics value 0": {"characteristics": {"1": 0}},
-    "characteristics value string": {"characteristics": {"1": "5"}},
+    "characteristics value string 6": {"characteristics": {"1": "6"}},
+    "characteristics value string space": {"characteristics": {"1": " 5"}},
     "characteristics value bool": {"characteristics": {"1": True}},
-    "characteristics value float": {"characteristics": {"1": 4.0}},
+    "characteristics value fraction": {"characteristics": {"1": 4.5}},
     "characteristics id not a number": {"characteristics": {"Fit": 5}},
     "characteristics id zero": {"characteristics": {"0": 5}},
     "characteristics id leading zero": {"characteristics": {"01": 5}},
@@ -256,6 +272,20 @@ def test_post_rejects_invalid_field(own: httpx.Client, changes: dict[str, Any]) 
 def test_post_malformed_json_or_wrong_content_type(own: httpx.Client, content: bytes, content_type: str) -> None:
     r = own.post("/reviews", content=content, headers={"content-type": content_type})
     assert r.status_code == 422 and r.text == INVALID_BODY
+
+
+def test_post_accepts_numbers_and_booleans_as_strings(own: httpx.Client) -> None:
+    """api.md: front ends send `"product_id": "40344"`, characteristic values `"4"`, `"true"`; and a JSON
+    number is an integer by value (`5.0`), as the OpenAPI document's JSON Schema says."""
+    before = meta(own, 6)
+    body = valid_review(product_id="6", rating=5.0, recommend="false", characteristics={"18": "1", "19": 2.0},
+                        photos=[])
+    r = own.post("/reviews", json=body)
+    assert r.status_code == 201 and r.text == "Created"
+    after = meta(own, 6)
+    assert int(after["ratings"]["5"]) == int(before["ratings"].get("5", "0")) + 1
+    assert int(after["recommended"]["false"]) == int(before["recommended"].get("false", "0")) + 1
+    assert after["characteristics"]["Size"] != before["characteristics"]["Size"]
 
 
 def test_post_then_visible_in_list_and_meta(own: httpx.Client) -> None:

@@ -7,6 +7,7 @@ from importlib import resources
 from typing import Any
 
 from .http import Request, Response
+from .operations import Answer, Operation
 
 HTML = "text/html; charset=utf-8"
 
@@ -25,4 +26,7 @@ async def dashboard(request: Request) -> Response:
 
 
 def install(app: Any) -> None:
-    app.router.add("GET", "/dashboard", dashboard, "Live charts of requests/s, latency and errors per route")
+    app.router.add("GET", "/dashboard", dashboard, Operation(
+        "Live charts of requests/s, latency and errors per route",
+        Answer(200, "A self-contained page polling /metrics.json", "text/html", {"type": "string"}),
+        database=False, tags=("monitoring",)))

@@ -15,11 +15,13 @@ from typing import Any
 from . import prewarm
 from .db import DatabaseUnavailable
 from .http import Request, Response, raw_json
+from .operations import Operation, json_answer
 
 LIVE = b'{"status":"live"}'
 READY = b'{"status":"ready"}'
-WARMING = b'{"status":"warming"}'
-UNAVAILABLE = b'{"status":"database unavailable"}'
+# 503 bodies carry `error` like every other 503 of the API (one schema for them in /openapi.json)
+WARMING = b'{"status":"warming","error":"the read path is being warmed"}'
+UNAVAILABLE = b'{"status":"database unavailable","error":"database unavailable"}'
 
 
 async def live(request: Request) -> Response:
@@ -39,8 +41,22 @@ async def health(request: Request) -> Response:
     return raw_json(b'{"status":"ok"}')
 
 
+def _status(*values: str) -> dict[str, Any]:
+    return {"type": "object", "required": ["status"], "properties": {"status": {"enum": list(values)}}}
+
+
+TAGS = ("monitoring",)
+HEALTH = Operation("Database reachability (503 while it is down)",
+                   json_answer(200, "The database answers", _status("ok")), tags=TAGS)
+LIVE_OPERATION = Operation("Liveness: 200 while the process answers (no database involved)",
+                           json_answer(200, "The process answers", _status("live")), database=False, tags=TAGS)
+READY_OPERATION = Operation(
+    "Readiness: 200 when the database answers and the read path is warm",
+    json_answer(200, "Ready for traffic", _status("ready")), tags=TAGS,
+    description="503 (with `status` `warming` or `database unavailable` beside `error`) until then.")
+
+
 def install(app: Any) -> None:
-    app.router.add("GET", "/health", health, "Liveness and database reachability")
-    app.router.add("GET", "/health/live", live, "200 while the process answers (no database involved)")
-    app.router.add("GET", "/health/ready", ready,
-                   "200 when the database answers and the read path is warm; 503 with the reason otherwise")
+    app.router.add("GET", "/health", health, HEALTH)
+    app.router.add("GET", "/health/live", live, LIVE_OPERATION)
+    app.router.add("GET", "/health/ready", ready, READY_OPERATION)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import orjson
+
+if TYPE_CHECKING:
+    from .operations import Operation
 
 JSON = "application/json; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -135,8 +138,7 @@ class Route:
     template: str
     handler: Handler
     pattern: re.Pattern[str] | None
-    summary: str = ""
-    doc: dict[str, Any] = field(default_factory=dict)
+    operation: Operation | None = None  # what it takes and answers (core/operations.py), for /openapi.json
 
 
 class Router:
@@ -149,36 +151,36 @@ class Router:
         self._exact: dict[tuple[str, str], Route] = {}
         self._templated: dict[str, list[Route]] = {}  # by first path segment
 
-    def add(self, method: str, template: str, handler: Handler, summary: str = "", **doc: Any) -> None:
+    def add(self, method: str, template: str, handler: Handler, operation: Operation | None = None) -> None:
         pattern = None
         if "{" in template:
             pattern = re.compile("^" + _PARAM.sub(r"(?P<\1>[^/]+)", template) + "$")
-        route = Route(method, template, handler, pattern, summary, doc)
+        route = Route(method, template, handler, pattern, operation)
         self.routes.append(route)
         if pattern is None:
             self._exact[(method, template)] = route
         else:
             self._templated.setdefault(_first_segment(template), []).append(route)
 
-    def get(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("GET", template, summary, doc)
+    def get(self, template: str, operation: Operation) -> Callable[[Handler], Handler]:
+        return self._decorator("GET", template, operation)
 
-    def post(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("POST", template, summary, doc)
+    def post(self, template: str, operation: Operation) -> Callable[[Handler], Handler]:
+        return self._decorator("POST", template, operation)
 
-    def put(self, template: str, summary: str = "", **doc: Any) -> Callable[[Handler], Handler]:
-        return self._decorator("PUT", template, summary, doc)
+    def put(self, template: str, operation: Operation) -> Callable[[Handler], Handler]:
+        return self._decorator("PUT", template, operation)
 
-    def _decorator(self, method: str, template: str, summary: str, doc: dict[str, Any]) -> Callable[[Handler], Handler]:
+    def _decorator(self, method: str, template: str, operation: Operation) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.add(method, template, handler, summary, **doc)
+            self.add(method, template, handler, operation)
             return handler
 
         return register
 
     def include(self, other: Router) -> None:
         for r in other.routes:
-            self.add(r.method, r.template, r.handler, r.summary, **r.doc)
+            self.add(r.method, r.template, r.handler, r.operation)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         """The route answering `method` on `path` and its path parameters, or (None, {})."""

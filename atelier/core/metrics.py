@@ -39,6 +39,7 @@ from typing import Any
 import orjson
 
 from .http import Request, Response, raw_json
+from .operations import Answer, Operation, json_answer
 
 log = logging.getLogger("atelier.metrics")
 
@@ -360,8 +361,8 @@ def prometheus(snap: Snapshot) -> str:
     for (route, method, status), values in series:
         labels = f'route="{_label(route)}",method="{method}",status="{status}"'
         cumulative = 0.0
-        for bound, n in zip((*BOUNDS, math.inf), values[2:]):
-            cumulative += n
+        for bound, in_bucket in zip((*BOUNDS, math.inf), values[2:]):
+            cumulative += in_bucket
             add(f'atelier_http_request_duration_seconds_bucket{{{labels},le="{_number(bound)}"}} '
                 f"{_number(cumulative)}")
         add(f"atelier_http_request_duration_seconds_sum{{{labels}}} {values[1]!r}")
@@ -435,8 +436,13 @@ async def metrics_json_endpoint(request: Request) -> Response:
 
 def install(app: Any) -> None:
     """Registers /metrics and /metrics.json and, unless ATELIER_METRICS=0, the request observer."""
-    app.router.add("GET", "/metrics", metrics_endpoint, "Prometheus metrics of every API process")
-    app.router.add("GET", "/metrics.json", metrics_json_endpoint, "Compact metrics for the dashboard")
+    app.router.add("GET", "/metrics", metrics_endpoint, Operation(
+        "Prometheus metrics of every API process",
+        Answer(200, "Prometheus text exposition format 0.0.4", "text/plain", {"type": "string"}),
+        database=False, tags=("monitoring",)))
+    app.router.add("GET", "/metrics.json", metrics_json_endpoint, Operation(
+        "Compact metrics for the dashboard", json_answer(200, "Totals and per-route figures", {"type": "object"}),
+        database=False, tags=("monitoring",)))
     if _enabled:
         app.observers.append(observe)
         store()  # each worker reports (and counts in atelier_metrics_processes) from its start

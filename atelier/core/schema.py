@@ -17,8 +17,9 @@ VERSIONS = "CREATE TABLE IF NOT EXISTS public.atelier_schema (service text PRIMA
 async def migrate(conn: asyncpg.Connection, services: list[Service],
                   echo: Callable[[str], None] = print) -> list[Service]:
     """Creates the schema of every service that has none yet (empty tables with their indexes) and
-    (re)creates the services' functions. Returns the services whose tables are of another version
-    than the code's: they must be reloaded (their functions are left as they are)."""
+    (re)creates the services' functions; brings an older layout up to date where the service has the
+    upgrades for it. Returns the services whose tables are of another version than the code's and
+    cannot be upgraded: they must be reloaded (their functions are left as they are)."""
     outdated = []
     await conn.execute("SELECT pg_advisory_lock(7412001)")
     try:
@@ -26,11 +27,15 @@ async def migrate(conn: asyncpg.Connection, services: list[Service],
         for service in services:
             exists = await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", service.name)
             version = await conn.fetchval("SELECT version FROM public.atelier_schema WHERE service = $1", service.name)
-            if exists and version is not None and version != service.version:
+            if exists and version is not None and version != service.version and not _upgradable(service, version):
                 echo(f"schema {service.name} is version {version}, code wants {service.version}: reload it")
                 outdated.append(service)
                 continue
             async with conn.transaction():
+                if exists and version is not None and version < service.version:
+                    for step in range(version, service.version):
+                        await conn.execute(service.upgrades[step])
+                    echo(f"upgraded schema {service.name} from version {version} to {service.version}")
                 if not exists:
                     await conn.execute(f"CREATE SCHEMA {service.name}")
                     await service.create_tables(conn, service.name)
@@ -43,6 +48,10 @@ async def migrate(conn: asyncpg.Connection, services: list[Service],
     finally:
         await conn.execute("SELECT pg_advisory_unlock(7412001)")
     return outdated
+
+
+def _upgradable(service: Service, version: int) -> bool:
+    return version < service.version and all(step in service.upgrades for step in range(version, service.version))
 
 
 async def _set_version(conn: asyncpg.Connection, service: Service) -> None:

@@ -193,3 +193,6 @@ class Service:
     version: int = 1  # of the tables' layout: a database with another version must be reloaded
     routines: str = ""  # SQL (CREATE OR REPLACE FUNCTION ...) run on the live schema by migrate and load
     prewarm: tuple[str, ...] = ()  # tables every read touches (core/prewarm.py warms them, indexes and TOAST too)
+    # SQL that brings the live tables from layout N to N + 1 in place, run by migrate (for a service
+    # with no files to reload from); a layout with no way up must be reloaded.
+    upgrades: dict[int, str] = field(default_factory=dict)

@@ -10,4 +10,6 @@ SERVICE = Service(
     router=routes.router,
     create_tables=schema.create_tables,
     create_indexes=schema.create_indexes,
+    version=schema.VERSION,
+    upgrades=schema.UPGRADES,
 )

@@ -1,7 +1,7 @@
 """Group commit: many concurrent inserts written by one multi-row INSERT per transaction.
 
 `add(row)` queues a row and returns once the statement holding it has committed (durably:
-`query` must see to synchronous_commit, see interactions/schema.py): a caller that gets past `add` may promise the
+`query` must see to synchronous_commit, see interactions/queries.py): a caller that gets past `add` may promise the
 row is stored. While batches are being written (at most `writers` at once) the next rows queue
 up, so batches grow with the load and no timer is needed. If the write fails, every caller of that batch gets the error
 (a 503); no row is dropped silently. `close()` writes what is queued (on shutdown).

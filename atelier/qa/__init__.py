@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.service import Service, lazy_generator
-from . import load, routes, schema
+from . import load, queries, routes, schema
 
 SERVICE = Service(
     name="qa",
@@ -14,4 +14,5 @@ SERVICE = Service(
     load=load.load,
     generate=lazy_generator("atelier.qa.generate"),
     prewarm=("qa.product_document", "qa.question_document"),
+    routines=queries.ROUTINES,
 )

@@ -7,16 +7,13 @@ rows it affects before committing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..core.app import App
 from ..core.batching import KeyedReader
 from ..core.db import Pool
+from ..core.per_app import PerApp
+from .contract import NewReview
 from .documents import REBUILD_ALL, REBUILD_META, RELIST, UNLIST, empty_meta
 from .documents import meta as meta_document
-from .validate import NewReview
-
-SORTS = ("relevant", "helpful", "newest")
 
 # A page: the documents of the 1-based, inclusive positions first..last of the sort's ids, joined by
 # commas (an index lookup of review_document per review on the page).
@@ -42,6 +39,18 @@ def _bind(sql: str, review: str, product: str) -> str:
 
 
 ROUTINES = f"""
+-- helpful and report returned a boolean before they returned the review's product: a function's
+-- return type cannot be replaced, so the old ones are dropped first.
+DO $do$ BEGIN
+    IF (SELECT prorettype FROM pg_proc WHERE oid = to_regprocedure('reviews.mark_helpful(integer)'))
+       = 'boolean'::regtype THEN
+        DROP FUNCTION reviews.mark_helpful(integer);
+    END IF;
+    IF (SELECT prorettype FROM pg_proc WHERE oid = to_regprocedure('reviews.report(integer)')) = 'boolean'::regtype THEN
+        DROP FUNCTION reviews.report(integer);
+    END IF;
+END $do$;
+
 -- Locks the product's meta row; creates it first (and returns true) when the product has none.
 CREATE OR REPLACE FUNCTION reviews.lock_product(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -69,33 +78,31 @@ BEGIN
     RETURN the_product;
 END $fn$;
 
--- PUT /reviews/:id/helpful: false when there is no such review.
-CREATE OR REPLACE FUNCTION reviews.mark_helpful(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+-- PUT /reviews/:id/helpful: the review's product; NULL when there is no such review.
+CREATE OR REPLACE FUNCTION reviews.mark_helpful(integer) RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
     the_product integer := reviews.lock_product_of($1);
 BEGIN
-    IF the_product IS NULL THEN
-        RETURN false;
+    IF the_product IS NOT NULL THEN
+        UPDATE reviews.review SET helpfulness = helpfulness + 1 WHERE id = $1;
+        {_bind(RELIST, "$1", "the_product")};
     END IF;
-    UPDATE reviews.review SET helpfulness = helpfulness + 1 WHERE id = $1;
-    {_bind(RELIST, "$1", "the_product")};
-    RETURN true;
+    RETURN the_product;
 END $fn$;
 
--- PUT /reviews/:id/report: hides the review from lists (meta still counts it); false when there
--- is no such review. Reporting twice changes nothing.
-CREATE OR REPLACE FUNCTION reviews.report(integer) RETURNS boolean LANGUAGE plpgsql AS $fn$
+-- PUT /reviews/:id/report: hides the review from lists (meta still counts it); the review's
+-- product, NULL when there is no such review. Reporting twice changes nothing.
+CREATE OR REPLACE FUNCTION reviews.report(integer) RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
     the_product integer := reviews.lock_product_of($1);
 BEGIN
-    IF the_product IS NULL THEN
-        RETURN false;
+    IF the_product IS NOT NULL THEN
+        UPDATE reviews.review SET reported = true WHERE id = $1 AND NOT reported;
+        IF FOUND THEN
+            {_bind(UNLIST, "$1", "the_product")};
+        END IF;
     END IF;
-    UPDATE reviews.review SET reported = true WHERE id = $1 AND NOT reported;
-    IF FOUND THEN
-        {_bind(UNLIST, "$1", "the_product")};
-    END IF;
-    RETURN true;
+    RETURN the_product;
 END $fn$;
 
 -- POST /reviews: ($1 product, $2 rating, $3 summary, $4 body, $5 recommend, $6 name, $7 email,
@@ -135,47 +142,52 @@ MARK_HELPFUL = "SELECT reviews.mark_helpful($1)"
 REPORT = "SELECT reviews.report($1)"
 
 
-def _readers(app: App) -> dict[Any, KeyedReader]:
+class _Readers:
     """This process's batching readers (concurrent reads of one kind share a query)."""
-    return app.state.setdefault("reviews.readers", {})
+
+    def __init__(self, app: App) -> None:
+        self.meta = KeyedReader(app.db(), METAS, META)
+        self.pages: dict[tuple[str, int, int], KeyedReader] = {}
+
+
+_READERS = PerApp(_Readers)
 
 
 async def page(app: App, product_id: int, sort: str, first: int, last: int) -> bytes:
     """The JSON elements of positions first..last (1-based, inclusive) joined by commas."""
-    readers = _readers(app)
+    pages = _READERS(app).pages
     key = (sort, first, last)
-    reader = readers.get(key)
+    reader = pages.get(key)
     if reader is None:
         window = {"sort": sort, "first": first, "last": last}  # validated integers and a known column
-        if len(readers) >= MAX_PAGE_READERS:
+        if len(pages) >= MAX_PAGE_READERS:
             return await app.db().fetchval(PAGE.format(**window), product_id) or b""
-        reader = readers[key] = KeyedReader(app.db(), PAGES.format(**window), PAGE.format(**window))
+        reader = pages[key] = KeyedReader(app.db(), PAGES.format(**window), PAGE.format(**window))
     return await reader.get(product_id) or b""
 
 
 async def meta(app: App, product_id: int) -> bytes:
-    readers = _readers(app)
-    reader = readers.get("meta")
-    if reader is None:
-        reader = readers["meta"] = KeyedReader(app.db(), METAS, META)
-    return await reader.get(product_id) or empty_meta(product_id)
+    return await _READERS(app).meta.get(product_id) or empty_meta(product_id)
 
 
 async def add_review(pool: Pool, review: NewReview) -> int | None:
     """Stores a review; None when its product or one of its characteristics is not the product's."""
     async with pool.connection() as conn:  # a write: never retried
-        return await conn.fetchval(ADD_REVIEW, review.product_id, review.rating, review.summary, review.body,
-                                   review.recommend, review.name, review.email, review.photos,
-                                   list(review.characteristics), list(review.characteristics.values()))
+        review_id: int | None = await conn.fetchval(
+            ADD_REVIEW, review.product_id, review.rating, review.summary, review.body, review.recommend, review.name,
+            review.email, review.photos, list(review.characteristics), list(review.characteristics.values()))
+    return review_id
 
 
-async def mark_helpful(pool: Pool, review_id: int) -> bool:
-    """Adds one to the review's helpfulness; False when there is no such review."""
+async def mark_helpful(pool: Pool, review_id: int) -> int | None:
+    """Adds one to the review's helpfulness; its product, None when there is no such review."""
     async with pool.connection() as conn:
-        return await conn.fetchval(MARK_HELPFUL, review_id)
+        product_id: int | None = await conn.fetchval(MARK_HELPFUL, review_id)
+    return product_id
 
 
-async def report(pool: Pool, review_id: int) -> bool:
-    """Hides the review from lists (meta still counts it); False when there is no such review."""
+async def report(pool: Pool, review_id: int) -> int | None:
+    """Hides the review from lists (meta still counts it); its product, None when there is no such review."""
     async with pool.connection() as conn:
-        return await conn.fetchval(REPORT, review_id)
+        product_id: int | None = await conn.fetchval(REPORT, review_id)
+    return product_id
