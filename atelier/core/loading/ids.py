@@ -21,7 +21,7 @@ class IdSet:
         if 0 <= value < self._BITMAP_LIMIT:
             byte, bit = value >> 3, 1 << (value & 7)
             if byte >= len(self._bits):
-                self._bits.extend(bytes(max(byte + 1, 2 * len(self._bits)) - len(self._bits)))
+                self._grow(byte + 1)
             if self._bits[byte] & bit:
                 return False
             self._bits[byte] |= bit
@@ -31,6 +31,11 @@ class IdSet:
             self._big.add(value)
         self.count += 1
         return True
+
+    def _grow(self, size: int) -> None:
+        """Room for at least `size` bytes of bitmap (doubling). A shared set's is full size already."""
+        assert isinstance(self._bits, bytearray)
+        self._bits.extend(bytes(max(size, 2 * len(self._bits)) - len(self._bits)))
 
     def __contains__(self, value: int) -> bool:
         if 0 <= value < self._BITMAP_LIMIT:
