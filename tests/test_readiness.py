@@ -90,7 +90,8 @@ def test_ready_says_warming_while_the_marker_is_stale(pg: PrivatePostgres) -> No
         try:
             await conn.execute("UPDATE public.atelier_warm SET postmaster_started = '-infinity'")
             response = await app.handle(Request(app, "GET", "/health/ready", "", {}))
-            assert (response.status, response.body) == (503, b'{"status":"warming","error":"the read path is being warmed"}')
+            warming = b'{"status":"warming","error":"the read path is being warmed"}'
+            assert (response.status, response.body) == (503, warming)
             await prewarm.warm(conn, ["products.document"])
             response = await app.handle(Request(app, "GET", "/health/ready", "", {}))
             assert (response.status, response.body) == (200, b'{"status":"ready"}')

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import asyncpg
 
-from .loading import IdSet
-from .service import LoadContext, Service
+from .loading.context import LoadContext
+from .loading.ids import IdSet
+from .manifest import Service, ServiceError
 
 VERSIONS = "CREATE TABLE IF NOT EXISTS public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL)"
 
@@ -38,8 +39,10 @@ async def migrate(conn: asyncpg.Connection, services: list[Service],
                     echo(f"upgraded schema {service.name} from version {version} to {service.version}")
                 if not exists:
                     await conn.execute(f"CREATE SCHEMA {service.name}")
-                    await service.create_tables(conn, service.name)
-                    await service.create_indexes(conn, service.name)
+                    await _create_tables(conn, service, service.name)
+                    for table in service.tables:
+                        for sql in table.keys_and_indexes_sql(service.name):
+                            await conn.execute(sql)
                     echo(f"created schema {service.name}")
                 if version != service.version:
                     await _set_version(conn, service)
@@ -52,6 +55,13 @@ async def migrate(conn: asyncpg.Connection, services: list[Service],
 
 def _upgradable(service: Service, version: int) -> bool:
     return version < service.version and all(step in service.upgrades for step in range(version, service.version))
+
+
+async def _create_tables(conn: asyncpg.Connection, service: Service, schema: str) -> None:
+    """The service's tables in `schema`, empty, without keys or indexes."""
+    for table in service.tables:
+        for sql in table.create_sql(schema):
+            await conn.execute(sql)
 
 
 async def _set_version(conn: asyncpg.Connection, service: Service) -> None:
@@ -75,9 +85,10 @@ async def load_service(conn: asyncpg.Connection, database_url: str, service: Ser
     await conn.execute(VERSIONS)
     await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
     await conn.execute(f"CREATE SCHEMA {staging}")
-    await service.create_tables(conn, staging)
+    await _create_tables(conn, service, staging)
     ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, database_url=database_url, echo=echo)
     try:
+        await _parent_ids(ctx, service)
         await service.load(ctx)
         async with conn.transaction():
             await conn.execute(f"DROP SCHEMA IF EXISTS {service.name} CASCADE")
@@ -90,3 +101,14 @@ async def load_service(conn: asyncpg.Connection, database_url: str, service: Ser
         raise
     echo(f"{service.name}: loaded and live in {time.monotonic() - started:.1f}s")
     return ctx
+
+
+async def _parent_ids(ctx: LoadContext, service: Service) -> None:
+    """The ids of the other services' tables that the service's files are checked against: from
+    this run when it loaded them, else from the database. A table that does not exist is an error
+    (its service was never loaded); one that exists but is empty rejects every child as an orphan."""
+    for table in service.parent_tables:
+        name = str(table)
+        if name not in ctx.ids and await ctx.conn.fetchval("SELECT to_regclass($1)", name) is None:
+            raise ServiceError(f"{service.name}: no {name} table to check ids against: load {table.schema} first")
+        await ctx.parent_ids(name, f"SELECT {table.key} FROM {name}")

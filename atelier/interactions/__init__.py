@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from ..core.service import Service
-from . import routes, schema
+from ..core.manifest import Service
+from . import routes, tables
 
 SERVICE = Service(
     name="interactions",
     router=routes.router,
-    create_tables=schema.create_tables,
-    create_indexes=schema.create_indexes,
-    version=schema.VERSION,
-    upgrades=schema.UPGRADES,
+    tables=tables.TABLES,
+    version=tables.VERSION,
+    upgrades=tables.UPGRADES,
 )

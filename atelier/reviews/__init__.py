@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from ..core.service import Service, lazy_generator
-from . import load, queries, routes, schema
+from ..core.manifest import Service, lazy_generator
+from . import load, queries, routes, tables
 
 SERVICE = Service(
     name="reviews",
     router=routes.router,
-    create_tables=schema.create_tables,
-    create_indexes=schema.create_indexes,
-    files=tuple(spec.file for spec in load.FILES),
+    tables=tables.TABLES,
+    depends_on=("products",),
     load=load.load,
     generate=lazy_generator("atelier.reviews.generate"),
     prewarm=("reviews.listing", "reviews.review_document", "reviews.meta"),

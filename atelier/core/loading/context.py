@@ -1,9 +1,9 @@
-"""What a service (products, reviews, qa, cart, interactions) gives the rest of the system."""
+"""One `atelier load` run: the staging schema a service loads into, and the processes that load
+files side by side."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import multiprocessing
 import os
 import tempfile
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import asyncpg
 
-from .generating import GenerateOptions
-from .http import Router
-from .loading import FileReport, FileSpec, IdSet, SharedIdSet, load_file
+from .ids import IdSet
+from .shared_ids import SharedIdSet
+from .spec import FileSpec
+from .stream import FileReport, load_file
 
 # Where a pipelined load keeps its shared id sets: in memory where the system has a folder for it.
 _SHARED_MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -115,6 +116,22 @@ class LoadContext:
             self.ids[name] = await IdSet.from_query(self.conn, query)
         return self.ids[name]
 
+    async def slices(self, table: str, column: str, parts: int = 16) -> list[tuple[int, int]]:
+        """[lo, hi) slices of about equal width that cover every value of `table.column` (ids are
+        nearly dense, so about equal numbers of rows): a build over them runs on several
+        connections at once (`parallel_step`); an empty table has none."""
+        low, high = await self.conn.fetchrow(f"SELECT min({column}), max({column}) FROM {table}")
+        if low is None:
+            return []
+        step = max(1, (high - low + parts) // parts)
+        edges = [*range(low, high + 1, step), high + 1]
+        return list(zip(edges, edges[1:]))
+
+    async def sliced(self, template: str, table: str, column: str) -> list[str]:
+        """`template`, SQL over the values [{lo}, {hi}) of `table.column` in schema {s}, once per slice."""
+        return [template.replace("{s}", self.schema).replace("{lo}", str(lo)).replace("{hi}", str(hi))
+                for lo, hi in await self.slices(table, column)]
+
     async def step(self, label: str, sql: str) -> None:
         """A timed SQL step of the load (indexes, precomputed documents)."""
         started = time.monotonic()
@@ -171,28 +188,3 @@ def _load_in_pipeline(database_url: str, schema: str, spec: FileSpec, path: Path
     shared.finish()
     return report, shared.private_copy()
 
-
-def lazy_generator(module: str) -> Callable[[GenerateOptions], list[Path]]:
-    """The `generate` of `module`, imported on first use: only `atelier generate` needs it."""
-
-    def generate(options: GenerateOptions) -> list[Path]:
-        return importlib.import_module(module).generate(options)
-
-    return generate
-
-
-@dataclass
-class Service:
-    name: str  # also its PostgreSQL schema
-    router: Router
-    create_tables: Callable[[asyncpg.Connection, str], Awaitable[None]]  # empty tables, no indexes
-    create_indexes: Callable[[asyncpg.Connection, str], Awaitable[None]]
-    files: tuple[str, ...] = ()
-    load: Callable[[LoadContext], Awaitable[None]] | None = None
-    generate: Callable[[GenerateOptions], list[Path]] | None = None
-    version: int = 1  # of the tables' layout: a database with another version must be reloaded
-    routines: str = ""  # SQL (CREATE OR REPLACE FUNCTION ...) run on the live schema by migrate and load
-    prewarm: tuple[str, ...] = ()  # tables every read touches (core/prewarm.py warms them, indexes and TOAST too)
-    # SQL that brings the live tables from layout N to N + 1 in place, run by migrate (for a service
-    # with no files to reload from); a layout with no way up must be reloaded.
-    upgrades: dict[int, str] = field(default_factory=dict)
