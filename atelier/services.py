@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from .core.service import Service
+from .core.manifest import Service
 
 NAMES = ("products", "reviews", "qa", "cart", "interactions")
 

@@ -13,7 +13,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from atelier.core.loading import Column, FileReport, FileSpec, IdSet, SharedIdSet, load_file, positive_id, reference
+from atelier.core.loading.ids import IdSet
+from atelier.core.loading.parsers import positive_id, reference
+from atelier.core.loading.shared_ids import SharedIdSet
+from atelier.core.loading.spec import Column, FileSpec
+from atelier.core.loading.stream import FileReport, load_file
 
 ANSWERS = FileSpec("answers.csv", "answer", [Column("id", positive_id), Column("question_id", reference, parent="q")])
 

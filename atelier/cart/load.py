@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ..core.loading import Column, FileSpec, IdSet, bool_one_zero, non_negative, positive_id, reference
-from ..core.service import LoadContext
+from ..core.loading.context import LoadContext
+from ..core.loading.ids import IdSet
+from ..core.loading.parsers import bool_one_zero, non_negative, positive_id, reference
+from ..core.loading.spec import Column, FileSpec
 from .schema import INDEXES, SEQUENCES
 
 SKU = "products.sku"

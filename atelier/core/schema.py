@@ -8,8 +8,9 @@ from pathlib import Path
 
 import asyncpg
 
-from .loading import IdSet
-from .service import LoadContext, Service
+from .loading.context import LoadContext
+from .loading.ids import IdSet
+from .manifest import Service
 
 VERSIONS = "CREATE TABLE IF NOT EXISTS public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL)"
 

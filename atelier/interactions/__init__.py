@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.service import Service
+from ..core.manifest import Service
 from . import routes, schema
 
 SERVICE = Service(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..core.loading import (
-    Column,
-    FileSpec,
+from ..core.loading.context import LoadContext
+from ..core.loading.parsers import (
     bool_one_zero,
     int_between,
     non_negative,
@@ -14,7 +13,7 @@ from ..core.loading import (
     reference,
     text,
 )
-from ..core.service import LoadContext
+from ..core.loading.spec import Column, FileSpec
 from .documents import BUILD_RANGE
 from .schema import CHILD_INDEXES, INDEXES, statements
 

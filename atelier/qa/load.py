@@ -14,18 +14,10 @@ import time
 
 import asyncpg
 
-from ..core.loading import (
-    Column,
-    FileSpec,
-    IdSet,
-    bool_one_zero,
-    epoch_ms,
-    non_negative,
-    positive_id,
-    reference,
-    text,
-)
-from ..core.service import LoadContext
+from ..core.loading.context import LoadContext
+from ..core.loading.ids import IdSet
+from ..core.loading.parsers import bool_one_zero, epoch_ms, non_negative, positive_id, reference, text
+from ..core.loading.spec import Column, FileSpec
 from .documents import BUILD_PRODUCTS, BUILD_QUESTIONS
 from .schema import ANSWER_INDEXES, DOCUMENT_KEYS, PHOTO_INDEXES, QUESTION_INDEXES, SEQUENCES, statements
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.service import Service, lazy_generator
+from ..core.manifest import Service, lazy_generator
 from . import load, queries, routes, schema
 
 SERVICE = Service(

@@ -1,14 +1,13 @@
 """Loading the four reviews-side legacy files (legacy-csv.md) and precomputing the documents.
 
-Rows are only parsed and checked in Python (core/loading.py); everything aggregated (photo
+Rows are only parsed and checked in Python (core/loading/); everything aggregated (photo
 arrays, the three orders, meta counts, characteristic totals) is built in SQL afterwards.
 """
 
 from __future__ import annotations
 
-from ..core.loading import (
-    Column,
-    FileSpec,
+from ..core.loading.context import LoadContext
+from ..core.loading.parsers import (
     bool_true_false,
     epoch_ms,
     int_between,
@@ -18,7 +17,7 @@ from ..core.loading import (
     reference,
     text,
 )
-from ..core.service import LoadContext
+from ..core.loading.spec import Column, FileSpec
 from .documents import BUILD_DOCUMENTS_RANGE, BUILD_LISTING_RANGE, BUILD_META
 from .schema import DOCUMENT_INDEXES, INDEXES, SEQUENCES, statements
 

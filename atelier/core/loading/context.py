@@ -1,9 +1,9 @@
-"""What a service (products, reviews, qa, cart, interactions) gives the rest of the system."""
+"""One `atelier load` run: the staging schema a service loads into, and the processes that load
+files side by side."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import multiprocessing
 import os
 import tempfile
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import asyncpg
 
-from .generating import GenerateOptions
-from .http import Router
-from .loading import FileReport, FileSpec, IdSet, SharedIdSet, load_file
+from .ids import IdSet
+from .shared_ids import SharedIdSet
+from .spec import FileSpec
+from .stream import FileReport, load_file
 
 # Where a pipelined load keeps its shared id sets: in memory where the system has a folder for it.
 _SHARED_MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -171,24 +172,3 @@ def _load_in_pipeline(database_url: str, schema: str, spec: FileSpec, path: Path
     shared.finish()
     return report, shared.private_copy()
 
-
-def lazy_generator(module: str) -> Callable[[GenerateOptions], list[Path]]:
-    """The `generate` of `module`, imported on first use: only `atelier generate` needs it."""
-
-    def generate(options: GenerateOptions) -> list[Path]:
-        return importlib.import_module(module).generate(options)
-
-    return generate
-
-
-@dataclass
-class Service:
-    name: str  # also its PostgreSQL schema
-    router: Router
-    create_tables: Callable[[asyncpg.Connection, str], Awaitable[None]]  # empty tables, no indexes
-    create_indexes: Callable[[asyncpg.Connection, str], Awaitable[None]]
-    files: tuple[str, ...] = ()
-    load: Callable[[LoadContext], Awaitable[None]] | None = None
-    generate: Callable[[GenerateOptions], list[Path]] | None = None
-    version: int = 1  # of the tables' layout: a database with another version must be reloaded
-    routines: str = ""  # SQL (CREATE OR REPLACE FUNCTION ...) run on the live schema by migrate and load
