@@ -54,7 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
+    from .core.manifest import ServiceError
 
+    try:
+        _run(args, settings)
+    except ServiceError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "generate":
         generate(args)
     elif args.command == "load":
@@ -128,6 +136,7 @@ async def migrate(database_url: str) -> list[str]:
 async def load_data(database_url: str, data: Path, rejects: Path | None, only: list[str] | None) -> None:
     import asyncpg
 
+    from .core.manifest import dependency_levels
     from .core.schema import load_service
     from .core.schema import migrate as run_migrate
     from .services import all_services, by_names
@@ -140,7 +149,7 @@ async def load_data(database_url: str, data: Path, rejects: Path | None, only: l
         ids: dict = {}
         started = time.monotonic()
         totals = [0, 0, 0]
-        for service in by_names(only):
+        for service in (s for level in dependency_levels(by_names(only)) for s in level):
             if service.load is None:
                 continue
             ctx = await load_service(conn, database_url, service, data, rejects, ids)
@@ -182,11 +191,13 @@ def up(settings: Settings, args: argparse.Namespace) -> None:
 async def _prepare(settings: Settings, args: argparse.Namespace) -> None:
     import asyncpg
 
+    from .products.tables import DOCUMENT
+
     assert settings.database_url
     outdated = await migrate(settings.database_url)
     conn = await asyncpg.connect(settings.database_url)
     try:
-        empty = not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM products.document)")
+        empty = not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {DOCUMENT})")
     finally:
         await conn.close()
     if not empty and not outdated:

@@ -1,25 +1,14 @@
-"""The services, in load order (a service may check ids of the ones before it)."""
+"""Every service of atelier. The order to load them in comes from their dependencies
+(`core.manifest.dependency_levels`), not from this list."""
 
 from __future__ import annotations
 
-import importlib
-
-from .core.manifest import Service
-
-NAMES = ("products", "reviews", "qa", "cart", "interactions")
+from . import cart, interactions, products, qa, reviews
+from .core.manifest import Service, ServiceError
 
 
 def all_services() -> list[Service]:
-    services = []
-    for name in NAMES:
-        try:
-            module = importlib.import_module(f"atelier.{name}")
-        except ImportError:
-            continue
-        service = getattr(module, "SERVICE", None)
-        if service is not None:
-            services.append(service)
-    return services
+    return [products.SERVICE, reviews.SERVICE, qa.SERVICE, cart.SERVICE, interactions.SERVICE]
 
 
 def by_names(names: list[str] | None) -> list[Service]:
@@ -29,5 +18,5 @@ def by_names(names: list[str] | None) -> list[Service]:
     known = {s.name for s in services}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise SystemExit(f"unknown service(s) {unknown}; known: {sorted(known)}")
+        raise ServiceError(f"unknown service(s) {unknown}; known: {sorted(known)}")
     return [s for s in services if s.name in names]

@@ -176,3 +176,12 @@ def test_generated_cart_loads(tmp_path: Path, empty_db: str) -> None:
     orphans = query(empty_db, "SELECT count(*) FROM cart.cart c WHERE NOT EXISTS "
                               "(SELECT 1 FROM products.sku s WHERE s.id = c.sku_id)")[0][0]
     assert orphans == 0
+
+
+def test_cart_without_products_is_a_clear_error(tmp_path: Path, empty_db: str) -> None:
+    result = atelier("load", "--data", str(write_data(tmp_path / "data")), "--only", "cart",
+                     env={"DATABASE_URL": empty_db}, check=False)
+    assert result.returncode == 1 and "no products.sku table" in result.stderr
+    assert "load products first" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert query(empty_db, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cart%'") == []

@@ -245,3 +245,11 @@ def test_missing_answers_file_skips_the_service(tmp_path: Path, empty_db: str) -
     result = atelier("load", "--data", str(tmp_path), "--only", "qa", env={"DATABASE_URL": empty_db})
     assert "qa: skipped" in result.stdout and "answers.csv" in result.stdout
 
+
+
+def test_qa_without_products_is_a_clear_error(tmp_path: Path, empty_db: str) -> None:
+    result = atelier("load", "--data", str(write_defective(tmp_path / "data")), "--only", "qa",
+                     env={"DATABASE_URL": empty_db}, check=False)
+    assert result.returncode == 1 and "no products.product table" in result.stderr
+    assert "load products first" in result.stderr and "Traceback" not in result.stderr
+    assert query(empty_db, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'qa%'") == []

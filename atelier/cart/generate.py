@@ -22,9 +22,12 @@ from itertools import accumulate
 from pathlib import Path
 
 from ..core.generating import FULL_PRODUCTS, GenerateOptions, stream, write_bom_crlf_copy
+from ..core.tables import csv_headers
+from .tables import TABLES
 
-FILES = ("cart.csv",)
-HEADER = "id,user_session,product_id,active"
+HEADERS = csv_headers(TABLES)
+FILES = tuple(HEADERS)
+FILE = FILES[0]  # cart.csv
 FULL_ROWS = 5_000
 MIN_ROWS = 50
 HEAD_SKUS = 400
@@ -47,14 +50,14 @@ def highest_sku(scale: float) -> int:
 def generate(options: GenerateOptions) -> list[Path]:
     """Write cart.csv into options.out; returns its path (then its BOM/CRLF copy)."""
     count = row_count(options)
-    options.progress.start("cart.csv", count)
+    options.progress.start(FILE, count)
     rows = cart_rows(options.seed, count, highest_sku(options.scale))
     lines = [f"{i},{session},{sku},{active}" for i, session, sku, active in rows]
     _inject(options.seed, options.defect_rate, lines, rows)
-    path = Path(options.out) / "cart.csv"
+    path = Path(options.out) / FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(HEADER + "\n" + "".join(line + "\n" for line in lines))
+        fh.write(HEADERS[FILE] + "\n" + "".join(line + "\n" for line in lines))
     options.progress.advance(count)
     options.progress.finish()
     paths = [path]

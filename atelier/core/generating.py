@@ -1,5 +1,5 @@
-"""What every service's data generator shares: options, deterministic randomness, CSV writing in
-the legacy format, the real legacy head rows, defect injection and a progress bar.
+"""What every service's data generator shares: options, deterministic randomness, the legacy CSV
+quoting, the real legacy head rows, defect positions and a progress bar.
 
 Determinism: every random stream is a `random.Random` seeded from (seed, names...), never from
 global state, so the same arguments give byte-identical files whatever the order of work.
@@ -8,10 +8,10 @@ global state, so the same arguments give byte-identical files whatever the order
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -64,45 +64,6 @@ def legacy_id(line: str) -> int:
     return int(line.split(",", 1)[0])
 
 
-class CsvFile:
-    """A legacy CSV file written in large buffered chunks (LF line endings, UTF-8)."""
-
-    def __init__(self, path: Path, header: str, buffer_lines: int = 20_000) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._fh: TextIO = open(path, "w", encoding="utf-8", newline="")
-        self._fh.write(header + "\n")
-        self._buf: list[str] = []
-        self._limit = buffer_lines
-        self.rows = 0
-
-    def write(self, line: str) -> None:
-        self._buf.append(line)
-        if len(self._buf) >= self._limit:
-            self.flush()
-
-    def write_many(self, lines: Iterable[str]) -> None:
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        if self._buf:
-            self._fh.write("\n".join(self._buf))
-            self._fh.write("\n")
-            self.rows += len(self._buf)
-            self._buf.clear()
-
-    def close(self) -> None:
-        self.flush()
-        self._fh.close()
-
-    def __enter__(self) -> CsvFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def write_bom_crlf_copy(path: Path, out_dir: Path) -> Path:
     """A re-saved copy of a file: UTF-8 BOM and CRLF line endings (defect 10)."""
     target = out_dir / "bom-crlf" / path.name
@@ -114,15 +75,20 @@ def write_bom_crlf_copy(path: Path, out_dir: Path) -> Path:
     return target
 
 
-class Defects:
-    """Decides, reproducibly, which rows get a defect: `hit()` is true for about `rate` of calls."""
-
-    def __init__(self, rate: float, rng: random.Random) -> None:
-        self.rate = rate
-        self._rng = rng
-
-    def hit(self, weight: float = 1.0) -> bool:
-        return self.rate > 0 and self._rng.random() < self.rate * weight
+def hit_positions(rng: random.Random, rate: float, n: int) -> list[int]:
+    """Indexes in range(n), each chosen with probability `rate` (geometric gaps: cheap at small rates)."""
+    if rate <= 0 or n <= 0:
+        return []
+    if rate >= 1:
+        return list(range(n))
+    log_miss = math.log(1.0 - rate)
+    out: list[int] = []
+    i = -1
+    while True:
+        i += 1 + int(math.log(1.0 - rng.random()) / log_miss)
+        if i >= n:
+            return out
+        out.append(i)
 
 
 class Progress:

@@ -10,7 +10,7 @@ import asyncpg
 
 from .loading.context import LoadContext
 from .loading.ids import IdSet
-from .manifest import Service
+from .manifest import Service, ServiceError
 
 VERSIONS = "CREATE TABLE IF NOT EXISTS public.atelier_schema (service text PRIMARY KEY, version integer NOT NULL)"
 
@@ -34,8 +34,10 @@ async def migrate(conn: asyncpg.Connection, services: list[Service],
             async with conn.transaction():
                 if not exists:
                     await conn.execute(f"CREATE SCHEMA {service.name}")
-                    await service.create_tables(conn, service.name)
-                    await service.create_indexes(conn, service.name)
+                    await _create_tables(conn, service, service.name)
+                    for table in service.tables:
+                        for sql in table.keys_and_indexes_sql(service.name):
+                            await conn.execute(sql)
                     echo(f"created schema {service.name}")
                 if version != service.version:
                     await _set_version(conn, service)
@@ -44,6 +46,13 @@ async def migrate(conn: asyncpg.Connection, services: list[Service],
     finally:
         await conn.execute("SELECT pg_advisory_unlock(7412001)")
     return outdated
+
+
+async def _create_tables(conn: asyncpg.Connection, service: Service, schema: str) -> None:
+    """The service's tables in `schema`, empty, without keys or indexes."""
+    for table in service.tables:
+        for sql in table.create_sql(schema):
+            await conn.execute(sql)
 
 
 async def _set_version(conn: asyncpg.Connection, service: Service) -> None:
@@ -67,9 +76,10 @@ async def load_service(conn: asyncpg.Connection, database_url: str, service: Ser
     await conn.execute(VERSIONS)
     await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
     await conn.execute(f"CREATE SCHEMA {staging}")
-    await service.create_tables(conn, staging)
+    await _create_tables(conn, service, staging)
     ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, database_url=database_url, echo=echo)
     try:
+        await _parent_ids(ctx, service)
         await service.load(ctx)
         async with conn.transaction():
             await conn.execute(f"DROP SCHEMA IF EXISTS {service.name} CASCADE")
@@ -82,3 +92,14 @@ async def load_service(conn: asyncpg.Connection, database_url: str, service: Ser
         raise
     echo(f"{service.name}: loaded and live in {time.monotonic() - started:.1f}s")
     return ctx
+
+
+async def _parent_ids(ctx: LoadContext, service: Service) -> None:
+    """The ids of the other services' tables that the service's files are checked against: from
+    this run when it loaded them, else from the database. A table that does not exist is an error
+    (its service was never loaded); one that exists but is empty rejects every child as an orphan."""
+    for table in service.parent_tables:
+        name = str(table)
+        if name not in ctx.ids and await ctx.conn.fetchval("SELECT to_regclass($1)", name) is None:
+            raise ServiceError(f"{service.name}: no {name} table to check ids against: load {table.schema} first")
+        await ctx.parent_ids(name, f"SELECT {table.key} FROM {name}")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ..core.manifest import Service
-from . import routes, schema
+from . import routes, tables
 
 SERVICE = Service(
     name="interactions",
     router=routes.router,
-    create_tables=schema.create_tables,
-    create_indexes=schema.create_indexes,
+    tables=tables.TABLES,
 )

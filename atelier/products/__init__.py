@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from ..core.manifest import Service, lazy_generator
-from . import load, routes, schema
+from . import load, routes, tables
 
 SERVICE = Service(
     name="products",
     router=routes.router,
-    create_tables=schema.create_tables,
-    create_indexes=schema.create_indexes,
-    files=tuple(spec.file for spec in load.FILES),
+    tables=tables.TABLES,
+    exposes=tables.EXPOSED,
     load=load.load,
     generate=lazy_generator("atelier.products.generate"),
 )

@@ -36,8 +36,8 @@ STYLES = f"""(SELECT string_agg('{{"style_id":' || st.id || ',"name":' || {j('st
                   || ',"skus":' || coalesce({SKUS}, '{NO_SKUS}') || '}}', ',' ORDER BY st.id)
          FROM {{s}}.style st WHERE st.product_id = p.id)"""
 
-FEATURES = f"""(SELECT '[' || string_agg('{{"feature":' || {j('f.feature')} || ',"value":' || {j('f.value')} || '}}', ','
-                                   ORDER BY f.id) || ']'
+FEATURES = f"""(SELECT '[' || string_agg('{{"feature":' || {j('f.feature')} || ',"value":' || {j('f.value')}
+                                   || '}}', ',' ORDER BY f.id) || ']'
          FROM {{s}}.feature f WHERE f.product_id = p.id)"""
 
 RELATED = """(SELECT '[' || string_agg(r.related_product_id::text, ',' ORDER BY r.id) || ']'

@@ -76,15 +76,11 @@ byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
-import math
-import multiprocessing
 import os
 import re
 import sys
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import accumulate
@@ -92,19 +88,14 @@ from pathlib import Path
 from random import Random
 
 from ..core.fake import FIRST_NAMES, sentence
-from ..core.generating import GenerateOptions, legacy_lines, quote, stream, write_bom_crlf_copy
+from ..core.generating import GenerateOptions, hit_positions, legacy_lines, quote, stream, write_bom_crlf_copy
+from ..core.tables import csv_headers
+from ..core.workers import Workers
 from .plan import categories, kind
+from .tables import LEGACY
 
-FILES = ("product.csv", "features.csv", "styles.csv", "photos.csv", "skus.csv", "related.csv")
-
-HEADERS = {
-    "product.csv": "id,name,slogan,description,category,default_price",
-    "features.csv": "id,product_id,feature,value",
-    "styles.csv": "id,productId,name,sale_price,original_price,default_style",
-    "photos.csv": "id,styleId,url,thumbnail_url",
-    "skus.csv": "id,styleId,size,quantity",
-    "related.csv": "id,current_product_id,related_product_id",
-}
+HEADERS = csv_headers(LEGACY)
+FILES = tuple(HEADERS)
 
 BLOCK = 4096  # products per block, aligned with plan.categories' blocks
 
@@ -243,21 +234,6 @@ class Job:
         return range(max(1, block * BLOCK), min(self.products, (block + 1) * BLOCK - 1) + 1)
 
 
-def hit_positions(rng: Random, rate: float, n: int) -> list[int]:
-    """Indexes in range(n), each chosen with probability `rate` (geometric gaps: cheap at small rates)."""
-    if rate <= 0 or n <= 0:
-        return []
-    if rate >= 1:
-        return list(range(n))
-    log_miss = math.log(1.0 - rate)
-    out, i = [], -1
-    while True:
-        i += 1 + int(math.log(1.0 - rng.random()) / log_miss)
-        if i >= n:
-            return out
-        out.append(i)
-
-
 def _hits(job: Job, names: tuple, n: int, kinds: Sequence[str],
           weights: Sequence[float]) -> tuple[list[tuple[int, str]], Random]:
     """Row defects of a block: (index, kind) pairs, and the stream that shapes them."""
@@ -352,7 +328,8 @@ def sku_shape(job: Job, block: int, shape: StyleShape) -> SkuShape:
 
 def feature_shape(job: Job, block: int) -> tuple[list[int], set[int]]:
     span = job.span(block)
-    counts = stream(job.seed, "products", "n_features", block).choices(FEATURE_COUNTS, cum_weights=FEATURE_CUM, k=len(span))
+    draws = stream(job.seed, "products", "n_features", block)
+    counts = draws.choices(FEATURE_COUNTS, cum_weights=FEATURE_CUM, k=len(span))
     dup = set()
     for i in hit_positions(stream(job.seed, "products", "feature-defects", block), job.rate, len(span)):
         counts[i] = max(counts[i], 2)
@@ -363,7 +340,8 @@ def feature_shape(job: Job, block: int) -> tuple[list[int], set[int]]:
 
 def related_counts(job: Job, block: int) -> list[int]:
     span = job.span(block)
-    counts = stream(job.seed, "products", "n_related", block).choices(RELATED_COUNTS, cum_weights=RELATED_CUM, k=len(span))
+    draws = stream(job.seed, "products", "n_related", block)
+    counts = draws.choices(RELATED_COUNTS, cum_weights=RELATED_CUM, k=len(span))
     _zero_covered(span, counts, real("related.csv").covered_parent)
     return counts
 
@@ -410,7 +388,7 @@ def _swap(lines: list[str], positions: list[int], ids: Sequence[int] | None = No
             lines[i], lines[i + 1] = lines[i + 1], lines[i]
 
 
-def _lines(fmt: str, *columns: Sequence) -> list[str]:
+def _lines(fmt: str, *columns: Iterable) -> list[str]:
     return list(map(fmt.__mod__, zip(*columns)))
 
 
@@ -434,7 +412,7 @@ def render_products(job: Job, task: Task) -> tuple[list[str], int]:
     category = [cats[pid - span.start] for pid in ids]
     names = [quote(f"{p}{f}{z} {c}") for p, f, z, c in zip(prefixes, firsts, infixes, category)]
     descriptions = [quote(" ".join(picked[e - k:e])) for e, k in zip(ends, lengths)]
-    default = [price_of[pid - span.start] for pid in ids]
+    default: list[int | str] = [price_of[pid - span.start] for pid in ids]
     # No invalid product rows: every product id must load, so that paging over the full data set
     # gives the legacy answer (/products?page=100002&count=10 is exactly product 1000011).
     hits, drng = _hits(job, ("product.csv", "defects", block), n, ("swap", "space"), (4, 3))
@@ -532,7 +510,8 @@ def render_styles(job: Job, task: Task) -> tuple[list[str], int]:
 def render_photos(job: Job, task: Task) -> tuple[list[str], int]:
     shape = style_shape(job, task.block)
     counts = photo_counts(job, task.block, len(shape.product_ids))
-    owners: list = [sid for sid, k in zip(range(task.first_style, task.first_style + len(counts)), counts) for _ in range(k)]
+    styles = range(task.first_style, task.first_style + len(counts))
+    owners: list = [sid for sid, k in zip(styles, counts) for _ in range(k)]
     n = len(owners)
     urls, thumbs = photo_urls()
     rng = stream(job.seed, "photos.csv", task.block)
@@ -559,7 +538,7 @@ def render_skus(job: Job, task: Task) -> tuple[list[str], int]:
     owners: list = []
     sizes: list[str] = []
     for i, (run, k) in enumerate(zip(skus.sizes, skus.counts)):
-        if not k:
+        if not k or run is None:
             continue
         if isinstance(run, int):
             start = rng.randrange(len(SHOE_SIZES) - run + 1)
@@ -694,20 +673,9 @@ def generate(options: GenerateOptions, workers: int | None = None) -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     job = Job(options.seed, options.products, options.defect_rate, options.full)
     workers = workers or min(2, os.cpu_count() or 1)
-    if job.blocks < 4:
-        workers = 1
-    executor = None
-    if workers > 1:
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        executor = ProcessPoolExecutor(workers, mp_context=context)
-    run = (lambda func, items: _ordered(executor, func, items, 2 * workers + 2)) if executor else (
-        lambda func, items: map(func, items))
-    try:
-        the_plan = plan(job, run)
-        paths = [write_file(out / name, the_plan, name, run, options) for name in FILES]
-    finally:
-        if executor:
-            executor.shutdown()
+    with Workers(workers if job.blocks >= 4 else 1) as pool:
+        the_plan = plan(job, pool.map)
+        paths = [write_file(out / name, the_plan, name, pool.map, options) for name in FILES]
     if options.bom_crlf:
         paths += [write_bom_crlf_copy(path, out) for path in paths]
     return paths
@@ -723,17 +691,6 @@ def write_file(path: Path, the_plan: Plan, filename: str, run: Callable, options
             progress.advance(rows)
     progress.finish()
     return path
-
-
-def _ordered(executor: ProcessPoolExecutor, func: Callable, items: list, window: int) -> Iterator:
-    """func over items in worker processes, results in order, at most `window` pending (bounded memory)."""
-    pending: deque = deque()
-    for item in items:
-        pending.append(executor.submit(func, item))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 if __name__ == "__main__":  # measurement runner: python -m atelier.products.generate OUT SCALE [WORKERS]

@@ -51,7 +51,7 @@ def categories(seed: int, first: int, last: int) -> list[str]:
     out: list[str] = []
     pid = first
     while pid <= last:
-        block, pos = divmod(pid, 4096)
+        block = pid // 4096
         block_last = min(last, (block + 1) * 4096 - 1)
         draws = stream(seed, "category", block).choices(_ALL, _WEIGHTS, k=block_last - block * 4096 + 1)
         for p in range(pid, block_last + 1):

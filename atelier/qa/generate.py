@@ -45,27 +45,23 @@ photos of a rejected or orphan answer, reference a parent that was not loaded.
 from __future__ import annotations
 
 import csv
-import multiprocessing
 import os
 import re
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate
-from multiprocessing.pool import Pool
 from pathlib import Path
 from random import Random
 
 from ..core.fake import DOMAINS, FIRST_NAMES, LAST_NAMES, SEPARATORS, WORDS
 from ..core.generating import FULL_PRODUCTS, GenerateOptions, legacy_lines, stream, write_bom_crlf_copy
+from ..core.tables import csv_headers
+from ..core.workers import Workers
+from .tables import LEGACY
 
-FILES = ("questions.csv", "answers.csv", "answers_photos.csv")
-HEADERS = {
-    "questions.csv": "id,product_id,body,date_written,asker_name,asker_email,reported,helpful",
-    "answers.csv": "id,question_id,body,date_written,answerer_name,answerer_email,reported,helpful",
-    "answers_photos.csv": "id,answer_id,url",
-}
+HEADERS = csv_headers(LEGACY)
+FILES = tuple(HEADERS)
 FULL_QUESTIONS = 3_518_963
 FULL_ANSWERS = 6_879_306
 FULL_PHOTOS = 2_063_759
@@ -177,47 +173,22 @@ def generate(options: GenerateOptions) -> list[Path]:
 def write_files(options: GenerateOptions, plan: QaPlan, workers: int) -> list[Path]:
     totals = {"questions.csv": plan.questions, "answers.csv": plan.answers, "answers_photos.csv": plan.photos}
     makers = {"questions.csv": questions_block, "answers.csv": answers_block, "answers_photos.csv": photos_block}
-    pool = multiprocessing.Pool(workers) if workers > 1 else None
     paths: list[Path] = []
-    try:
+    with Workers(workers) as pool:
         for name in FILES:
             path = Path(options.out) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             options.progress.start(name, totals[name])
             with open(path, "w", encoding="utf-8", newline="") as fh:
                 fh.write(HEADERS[name] + "\n")
-                for text, rows in _blocks(pool, makers[name], plan, 2 * workers + 2):
+                for text, rows in pool.map(partial(makers[name], plan), range(plan.blocks)):
                     fh.write(text)
                     options.progress.advance(rows)
             options.progress.finish()
             paths.append(path)
-    except BaseException:
-        if pool is not None:
-            pool.terminate()
-        raise
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
     if options.bom_crlf:
         paths += [write_bom_crlf_copy(path, Path(options.out)) for path in paths]
     return paths
-
-
-def _blocks(pool: Pool | None, make: Callable[[QaPlan, int], tuple[str, int]], plan: QaPlan,
-            in_flight: int) -> Iterator[tuple[str, int]]:
-    """Block texts in block order; with a pool, at most `in_flight` blocks are held at a time."""
-    if pool is None:
-        for block in range(plan.blocks):
-            yield make(plan, block)
-        return
-    pending: deque = deque()
-    for block in range(plan.blocks):
-        pending.append(pool.apply_async(make, (plan, block)))
-        if len(pending) >= in_flight:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
 
 
 # --- questions ---------------------------------------------------------------------------

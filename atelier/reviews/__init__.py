@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from ..core.manifest import Service, lazy_generator
-from . import load, queries, routes, schema
+from . import load, queries, routes, tables
 
 SERVICE = Service(
     name="reviews",
     router=routes.router,
-    create_tables=schema.create_tables,
-    create_indexes=schema.create_indexes,
-    files=tuple(spec.file for spec in load.FILES),
+    tables=tables.TABLES,
+    depends_on=("products",),
     load=load.load,
     generate=lazy_generator("atelier.reviews.generate"),
     version=2,  # 2: listings of review ids and per-review documents

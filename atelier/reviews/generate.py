@@ -63,29 +63,30 @@ are byte-identical whatever the number of worker processes.
 
 from __future__ import annotations
 
-import math
-import multiprocessing
 import os
 import random
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
 from ..core import fake
-from ..core.generating import FULL_PRODUCTS, GenerateOptions, legacy_id, legacy_lines, stream, write_bom_crlf_copy
+from ..core.generating import (
+    FULL_PRODUCTS,
+    GenerateOptions,
+    hit_positions,
+    legacy_id,
+    legacy_lines,
+    stream,
+    write_bom_crlf_copy,
+)
+from ..core.tables import csv_headers
+from ..core.workers import Workers
 from ..products.plan import CHARACTERISTICS, categories, kind
+from .tables import LEGACY
 
-FILES = ("reviews.csv", "reviews_photos.csv", "characteristics.csv", "characteristic_reviews.csv")
-HEADERS = {
-    "reviews.csv": "id,product_id,rating,date,summary,body,recommend,reported,reviewer_name,reviewer_email,"
-                   "response,helpfulness",
-    "reviews_photos.csv": "id,review_id,url",
-    "characteristics.csv": "id,product_id,name",
-    "characteristic_reviews.csv": "id,characteristic_id,review_id,value",
-}
+HEADERS = csv_headers(LEGACY)
+FILES = tuple(HEADERS)
 BLOCK = 5000
 
 # ---------------------------------------------------------------- the real rows
@@ -283,22 +284,6 @@ def _cap(counts: list[int], high: int, rng: random.Random) -> None:
             extra -= 1
 
 
-def _hits(rng: random.Random, n: int, rate: float) -> list[int]:
-    """Positions in range(n), each independently with probability `rate` (geometric skips)."""
-    if rate <= 0 or n <= 0:
-        return []
-    if rate >= 1:
-        return list(range(n))
-    out: list[int] = []
-    log_miss = math.log(1.0 - rate)
-    i = -1
-    while True:
-        i += 1 + int(math.log(1.0 - rng.random()) / log_miss)
-        if i >= n:
-            return out
-        out.append(i)
-
-
 # ---------------------------------------------------------------- the shape of a block
 
 
@@ -375,8 +360,8 @@ def reviews_of(layout: Layout, first: int, last: int, cats: list[str]) -> Review
         if g1 == layout.products:
             lows[-1] = 1  # the last product owns the last review
         _raise_to_lows(counts, lows, rng)
-        for p, c in zip(range(g0, g1 + 1), counts):
-            products += [p] * c
+        for p, count in zip(range(g0, g1 + 1), counts):
+            products += [p] * count
     tail = 0
     if layout.full and last == layout.products:
         products += TAIL_REVIEW_PRODUCTS
@@ -385,7 +370,7 @@ def reviews_of(layout: Layout, first: int, last: int, cats: list[str]) -> Review
     if not layout.full and last == layout.products:
         end -= 1  # the last review stays the last product's
     rng = stream(layout.seed, "reviews", "review-defects", first)
-    hits = _hits(rng, end - head, layout.rate)
+    hits = hit_positions(rng, layout.rate, end - head)
     kinds = rng.choices(REVIEW_DEFECTS, REVIEW_DEFECT_WEIGHTS, k=len(hits))
     first_id = layout.review_end(first - 1) + 1
     return Reviews(first_id, products, head, tail,
@@ -497,7 +482,7 @@ def _render_rows(fmt: str, rows: list[tuple], defects: list[tuple[int, str]], rn
 
 def _row_defects(layout: Layout, rng: random.Random, n: int, kinds: tuple[str, ...],
                  weights: tuple[int, ...]) -> list[tuple[int, str]]:
-    hits = _hits(rng, n, layout.rate)
+    hits = hit_positions(rng, layout.rate, n)
     return list(zip(hits, rng.choices(kinds, weights, k=len(hits))))
 
 
@@ -673,20 +658,11 @@ def generate(options: GenerateOptions, workers: int | None = None) -> list[Path]
     layout = Layout.of(options)
     blocks = layout.blocks()
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    executor = None
-    if workers > 1 and len(blocks) > 1:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        executor = ProcessPoolExecutor(workers, mp_context=context)
-    try:
+    with Workers(workers if len(blocks) > 1 else 1) as pool:
         paths = []
         for filename in FILES:
             tasks = [(filename, layout, first, last) for first, last in blocks]
-            results = _ordered(executor, tasks, 2 * workers + 2) if executor else map(render, tasks)
-            paths.append(_write(out / filename, filename, layout.total(filename), results, options))
-    finally:
-        if executor:
-            executor.shutdown(cancel_futures=True)
+            paths.append(_write(out / filename, filename, layout.total(filename), pool.map(render, tasks), options))
     if options.bom_crlf:
         paths += [write_bom_crlf_copy(path, out) for path in paths]
     return paths
@@ -703,14 +679,3 @@ def _write(path: Path, filename: str, total: int, results: Iterator[tuple[bytes,
             progress.advance(rows)
     progress.finish()
     return path
-
-
-def _ordered(executor: ProcessPoolExecutor, tasks: list, window: int) -> Iterator[tuple[bytes, int]]:
-    """render over tasks in worker processes, results in order, at most `window` pending."""
-    pending: deque = deque()
-    for task in tasks:
-        pending.append(executor.submit(render, task))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()

@@ -116,6 +116,22 @@ class LoadContext:
             self.ids[name] = await IdSet.from_query(self.conn, query)
         return self.ids[name]
 
+    async def slices(self, table: str, column: str, parts: int = 16) -> list[tuple[int, int]]:
+        """[lo, hi) slices of about equal width that cover every value of `table.column` (ids are
+        nearly dense, so about equal numbers of rows): a build over them runs on several
+        connections at once (`parallel_step`). None for an empty table."""
+        low, high = await self.conn.fetchrow(f"SELECT min({column}), max({column}) FROM {table}")
+        if low is None:
+            return []
+        step = max(1, (high - low + parts) // parts)
+        edges = [*range(low, high + 1, step), high + 1]
+        return list(zip(edges, edges[1:]))
+
+    async def sliced(self, template: str, table: str, column: str) -> list[str]:
+        """`template`, SQL over the values [{lo}, {hi}) of `table.column` in schema {s}, once per slice."""
+        return [template.replace("{s}", self.schema).replace("{lo}", str(lo)).replace("{hi}", str(hi))
+                for lo, hi in await self.slices(table, column)]
+
     async def step(self, label: str, sql: str) -> None:
         """A timed SQL step of the load (indexes, precomputed documents)."""
         started = time.monotonic()

@@ -26,8 +26,7 @@ class IdSet:
         if 0 <= value < self._BITMAP_LIMIT:
             byte, bit = value >> 3, 1 << (value & 7)
             if byte >= len(self._bits):
-                assert isinstance(self._bits, bytearray)  # a shared set's bitmap has its full size
-                self._bits.extend(bytes(max(byte + 1, 2 * len(self._bits)) - len(self._bits)))
+                self._grow(byte + 1)
             if self._bits[byte] & bit:
                 return False
             self._bits[byte] |= bit
@@ -37,6 +36,11 @@ class IdSet:
             self._big.add(value)
         self.count += 1
         return True
+
+    def _grow(self, size: int) -> None:
+        """Room for at least `size` bytes of bitmap (doubling). A shared set's is full size already."""
+        assert isinstance(self._bits, bytearray)
+        self._bits.extend(bytes(max(size, 2 * len(self._bits)) - len(self._bits)))
 
     def __contains__(self, value: int) -> bool:
         if 0 <= value < self._BITMAP_LIMIT:
@@ -66,8 +70,7 @@ class IdSet:
         if len(ids):
             needed = int(ids.max() >> 3) + 1
             if needed > len(self._bits):
-                assert isinstance(self._bits, bytearray)
-                self._bits.extend(bytes(max(needed, 2 * len(self._bits)) - len(self._bits)))
+                self._grow(needed)
             bits = np.frombuffer(self._bits, np.uint8)
             np.bitwise_or.at(bits, ids >> 3, np.left_shift(1, ids & 7).astype(np.uint8))
             del bits
