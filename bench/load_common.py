@@ -53,15 +53,16 @@ def database(label: str) -> Iterator[str]:
 
 @contextmanager
 def revision(ref: str | None) -> Iterator[Path]:
-    """The project's code at git `ref` (exported to a temporary folder), or this checkout for None."""
-    if ref is None:
-        yield ROOT
-        return
+    """The project's code at git `ref`, or (None) a snapshot of this checkout's working tree, in a
+    temporary folder: edits made while a benchmark runs do not reach it."""
     folder = Path(tempfile.mkdtemp(prefix="loadspeed-rev-"))
     try:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "atelier"], check=True,
-                                 capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+        if ref is None:
+            shutil.copytree(ROOT / "atelier", folder / "atelier", ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "atelier"], check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)

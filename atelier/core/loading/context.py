@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -16,12 +15,12 @@ from pathlib import Path
 import asyncpg
 
 from .ids import IdSet
-from .shared_ids import SharedIdSet
 from .spec import FileSpec
 from .stream import FileReport, load_file
 
-# Where a pipelined load keeps its shared id sets: in memory where the system has a folder for it.
-_SHARED_MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# COPY connections per file loaded in a process of its own: PostgreSQL parses each COPY on one
+# core, the file's checks (numpy) run in the loader's process beside them.
+COPY_CONNECTIONS = int(os.environ.get("ATELIER_LOAD_COPY_CONNECTIONS", 2))
 
 
 @dataclass
@@ -57,33 +56,14 @@ class LoadContext:
         with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             return await self._run_in(pool, _load_in_process, specs, self.ids)
 
-    async def load_pipelined(self, specs: list[FileSpec], on_loaded: Callable[[FileSpec], Awaitable[None]],
-                             processes: int = 2) -> list[FileReport]:
-        """Loads files that are parents and children of each other (parents first in `specs`) at
-        once, each in a process of its own: a child checks its rows against its parent's ids as
-        the parent's process adds them (SharedIdSet), holding back the few whose parent has not
-        come yet, so the files parse side by side with the same verdicts as one after the other.
-        A file waits only for files before it, so no order of the pool's processes deadlocks.
-        `on_loaded` runs for each file once it is loaded, in order, while the others go on."""
-        if self._total_bytes(specs) < self.CONCURRENT_BYTES:  # not worth starting processes
-            reports = []
-            for spec in specs:
-                reports.append(await self.load(spec))
-                await on_loaded(spec)
-            return reports
-        started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="atelier-ids-", dir=_SHARED_MEMORY) as folder:
-            shared = {self._ids_name(spec): SharedIdSet(Path(folder) / spec.table) for spec in specs if spec.key}
-            with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-                try:
-                    reports = await self._run_in(pool, _load_in_pipeline, specs, {**self.ids, **shared}, on_loaded)
-                except BaseException:
-                    for ids in shared.values():  # the files still loading stop waiting for these
-                        ids.abandon()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        self.echo(f"  {'the files side by side':<40} {time.monotonic() - started:7.1f}s")
-        return reports
+    async def load_in_order(self, specs: list[FileSpec], on_loaded: Callable[[FileSpec], Awaitable[None]]) -> None:
+        """Loads files that are parents and children of each other (parents first in `specs`) one
+        after the other, so that every row is checked against complete parents. `on_loaded` runs
+        for each file once it is loaded (for example its indexes, on a side connection) while the
+        next one loads. Each file's COPY spreads over two connections."""
+        for spec in specs:
+            await self.load_concurrently([spec])
+            await on_loaded(spec)
 
     async def _run_in(self, pool: ProcessPoolExecutor, load: Callable[..., tuple[FileReport, IdSet]],
                       specs: list[FileSpec], ids: dict[str, IdSet],
@@ -160,31 +140,14 @@ class LoadContext:
 def _load_in_process(database_url: str, schema: str, spec: FileSpec, path: Path, rejects_dir: Path | None,
                      ids: dict[str, IdSet], ids_name: str) -> tuple[FileReport, IdSet]:
     async def go() -> FileReport:
-        conn = await asyncpg.connect(database_url)
+        conns = [await asyncpg.connect(database_url) for _ in range(COPY_CONNECTIONS)]
         try:
-            await conn.execute("SET synchronous_commit = off")
-            return await load_file(conn, schema, spec, path, rejects_dir, ids, ids_name)
+            for conn in conns:
+                await conn.execute("SET synchronous_commit = off")
+            return await load_file(conns, schema, spec, path, rejects_dir, ids, ids_name)
         finally:
-            await conn.close()
+            for conn in conns:
+                await conn.close()
 
     report = asyncio.run(go())
     return report, ids.get(ids_name, IdSet())
-
-
-def _load_in_pipeline(database_url: str, schema: str, spec: FileSpec, path: Path, rejects_dir: Path | None,
-                      ids: dict[str, IdSet], ids_name: str) -> tuple[FileReport, IdSet]:
-    """`_load_in_process` for a file of `load_pipelined`: its shared ids are published complete
-    once it is loaded, or abandoned if it fails, so that its children never wait in vain."""
-    shared = ids.get(ids_name)
-    assert shared is None or isinstance(shared, SharedIdSet)
-    try:
-        report, _ = _load_in_process(database_url, schema, spec, path, rejects_dir, ids, ids_name)
-    except BaseException:
-        if shared is not None:
-            shared.abandon()
-        raise
-    if shared is None:
-        return report, IdSet()
-    shared.finish()
-    return report, shared.private_copy()
-

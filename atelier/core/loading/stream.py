@@ -13,6 +13,7 @@ raw text) and the counts are those of reading every row with the exact path.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
-from .blocks import Block, read_blocks
+from .blocks import BLOCK_BYTES, Block, read_blocks
 from .columns import EpochColumn, kind_of
 from .ids import IdSet
 from .legacy_csv import RecordSplitter, Row, read_header
@@ -31,7 +32,7 @@ from .parsers import RowError, nullable, nullable_text
 from .rejects import Rejects
 from .scan import scan
 from .spec import Column, FileSpec
-from .verdicts import Candidate, Verdicts
+from .verdicts import Verdicts
 
 
 @dataclass
@@ -52,21 +53,43 @@ class FileReport:
 
 
 async def load_file(
-    conn: asyncpg.Connection,
+    conns: asyncpg.Connection | list[asyncpg.Connection],
     schema: str,
     spec: FileSpec,
     path: Path,
     rejects_dir: Path | None,
     ids: dict[str, IdSet],
     ids_name: str,
+    bulk: bool = True,
+    block_bytes: int = BLOCK_BYTES,
 ) -> FileReport:
-    """Streams `path` into `schema.spec.table` with one COPY. Collects this file's key ids into
-    `ids[ids_name]` (for children's parent checks); reads parents' sets from `ids`."""
+    """Streams `path` into `schema.spec.table`, one COPY per connection (PostgreSQL parses a
+    COPY on one core: two connections let it use two for one file). Collects this file's key ids
+    into `ids[ids_name]` (for children's parent checks); reads parents' sets from `ids`.
+    `bulk` False reads every line with the exact path (the reference the bulk path must match)."""
     started = time.monotonic()
-    rows = FileRows(spec, path, Rejects(rejects_dir, spec.file), ids, ids_name)
+    rows = FileRows(spec, path, Rejects(rejects_dir, spec.file), ids, ids_name, bulk, block_bytes)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)
+    connections = conns if isinstance(conns, list) else [conns]
+
+    async def produce() -> None:
+        try:
+            chunks = iter(rows)
+            while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:  # the loop keeps sending
+                await queue.put(chunk)
+        finally:
+            for _ in connections:
+                await queue.put(None)
+
+    async def source() -> AsyncIterator[bytes]:
+        while (chunk := await queue.get()) is not None:
+            yield chunk
+
     try:
-        await conn.copy_to_table(spec.table, source=_chunks(rows), columns=rows.copy_columns, schema_name=schema,
-                                 format="csv", null="null", force_null=rows.force_null or None)
+        await asyncio.gather(produce(), *(
+            conn.copy_to_table(spec.table, source=source(), columns=rows.copy_columns, schema_name=schema,
+                               format="csv", null="null", force_null=rows.force_null or None)
+            for conn in connections))
     finally:
         rows.rejects.close()
     report = FileReport(spec.file, read=rows.read, loaded=rows.verdicts.loaded, rejected=rows.rejects.count,
@@ -75,28 +98,20 @@ async def load_file(
     return report
 
 
-async def _chunks(rows: FileRows) -> AsyncIterator[bytes]:
-    for chunk in rows:
-        yield chunk
-
-
 class FileRows:
     """The COPY text of one file's loading rows, block after block; rejects written on the way."""
 
-    SETTLE_EVERY = 100_000  # rows read between two looks at the held-back rows
-    HOLD_LIMIT = 50_000  # held-back rows at which reading waits for the parents to catch up
-    WAIT_SECONDS = 0.5
-
-    def __init__(self, spec: FileSpec, path: Path, rejects: Rejects, ids: dict[str, IdSet], ids_name: str) -> None:
+    def __init__(self, spec: FileSpec, path: Path, rejects: Rejects, ids: dict[str, IdSet], ids_name: str,
+                 bulk: bool = True, block_bytes: int = BLOCK_BYTES) -> None:
         self.spec = spec
         self.path = path
+        self.block_bytes = block_bytes
         self.rejects = rejects
         self.header, self.offset = read_header(path)
         self.splitter = RecordSplitter(spec.repair_unterminated)
         self._rejected: list[tuple[int, str, str]] = []  # this block's, written in line order
-        self.verdicts = Verdicts(spec, ids, ids_name, self._reject)
+        self.verdicts = Verdicts(spec, ids, ids_name)
         self.read = 0
-        self._unsettled = 0  # rows read since the last look at the held-back rows
         self.parsers: list[tuple[Callable[[str], Any], int]] = []  # known once the first row is read
         names = [spec.aliases.get(h, h) for h in self.header]
         in_file_order = sorted(names) == sorted(spec.header)  # then plain lines go to COPY as they are
@@ -105,32 +120,22 @@ class FileRows:
         self.force_null = [c.name for c in spec.columns if c.parse is nullable_text or isinstance(c.parse, nullable)]
         by_name = {c.name: c for c in spec.columns}
         kinds = [kind_of(by_name[name].parse) if name in by_name else None for name in names]
-        self.kinds = [k for k in kinds if k is not None] if in_file_order and None not in kinds else None
-        if self.kinds is not None:
-            self.key_field = names.index(spec.key) if spec.key else -1
-            self.parent_fields = [names.index(c.name) for c in spec.columns if c.parent]
-            self.date_fields = [j for j, kind in enumerate(self.kinds) if isinstance(kind, EpochColumn)]
+        self.kinds = [k for k in kinds if k is not None] if bulk and in_file_order and None not in kinds else None
+        # for fast rows, the fields of the key, the parents and the dates (in the file's order)
+        self.key_field = names.index(spec.key) if spec.key in names else -1
+        self.parent_fields = [names.index(c.name) if c.name in names else -1 for c in spec.columns if c.parent]
+        self.date_fields = [j for j, kind in enumerate(self.kinds or []) if isinstance(kind, EpochColumn)]
         self.key_index = spec.header.index(spec.key) if spec.key else -1
         self.parent_indexes = [i for i, c in enumerate(spec.columns) if c.parent]
 
     def __iter__(self) -> Iterator[bytes]:
-        for block in read_blocks(self.path, self.offset):
-            pieces = self._block(block)
-            if self.verdicts.held and self._unsettled >= self.SETTLE_EVERY:
-                self._unsettled = 0
-                pieces += self.verdicts.settle()
-            while len(self.verdicts.held) > self.HOLD_LIMIT // 2:  # far ahead of a parent: let it catch up
-                time.sleep(self.WAIT_SECONDS)
-                pieces += self.verdicts.settle()
+        for block in read_blocks(self.path, self.offset, self.block_bytes):
+            text = b"".join(self._block(block))
             self._write_rejects()
-            yield b"".join(pieces)
-        pieces = self._decide_rows([], self._parse_rows(self.splitter.finish(-1)))
-        while self.verdicts.held:
-            while not self.verdicts.parents_complete():
-                time.sleep(self.WAIT_SECONDS / 10)
-            pieces += self.verdicts.settle()
+            yield text
+        text = b"".join(self._decide(_FastRows.none(), self._parse_rows(self.splitter.finish(-1))))
         self._write_rejects()
-        yield b"".join(pieces)
+        yield text
 
     def _reject(self, number: int, reason: str, raw: str) -> None:
         self._rejected.append((number, reason, raw))
@@ -149,7 +154,7 @@ class FileRows:
             rows: list[Row] = []
             for i, line in enumerate(lines):
                 rows += self.splitter.feed(block.first_line + i, line, i)
-            return self._decide_rows([], self._parse_rows(rows))
+            return self._decide(_FastRows.none(), self._parse_rows(rows))
         return self._bulk_block(block)
 
     def _bulk_block(self, block: Block) -> list[bytes]:
@@ -176,10 +181,7 @@ class FileRows:
                          {j: column[at] for j, column in values.items()},
                          lines.field_starts[at], lines.field_ends[at], self.date_fields)
         self.read += len(fast_lines)
-        self._unsettled += len(fast_lines)
-        if self.verdicts.can_decide_many():
-            return self._decide_many(rows, parsed)
-        return self._decide_rows(self._fast_candidates(rows), parsed)
+        return self._decide(rows, parsed)
 
     def _exact_rows(self, block: Block, starts: np.ndarray, ends: np.ndarray, fast: np.ndarray) -> list[Row]:
         """The rows the exact path makes of the lines that are not fast, and of the lines after
@@ -207,8 +209,8 @@ class FileRows:
 
     # --- verdicts -----------------------------------------------------------------------------
 
-    def _decide_many(self, fast: _FastRows, parsed: list[tuple[Row, list[Any]]]) -> list[bytes]:
-        """Verdicts of a block's rows at once (numpy), then its COPY text in line order."""
+    def _decide(self, fast: _FastRows, parsed: list[tuple[Row, list[Any]]]) -> list[bytes]:
+        """Verdicts of a block's rows, fast and exact together in line order, then its COPY text."""
         lines = np.concatenate([fast.lines, np.array([row.line for row, _ in parsed], np.int64)])
         order = np.argsort(lines, kind="stable")
 
@@ -216,9 +218,10 @@ class FileRows:
             exact = np.array([values[index] for _, values in parsed], np.int64)
             return np.concatenate([fast_values, exact])[order]
 
-        keys = column(fast.values[self.key_field], self.key_index) if self.key_index >= 0 else order
-        parents = [column(fast.values[j], i) for j, i in zip(self.parent_fields, self.parent_indexes)]
-        loads_in_order, reasons = self.verdicts.decide_many(keys, parents)  # keys unused without a key
+        no_values = np.zeros(len(fast.lines), np.int64)
+        keys = column(fast.values.get(self.key_field, no_values), self.key_index) if self.spec.key else order
+        parents = [column(fast.values.get(j, no_values), i) for j, i in zip(self.parent_fields, self.parent_indexes)]
+        loads_in_order, reasons = self.verdicts.decide(keys, parents)
         loads = np.empty(len(order), np.bool_)
         loads[order] = loads_in_order
         count = len(fast.lines)
@@ -233,23 +236,6 @@ class FileRows:
                    for (row, values), loaded in zip(parsed, loads[count:].tolist()) if loaded]
         return fast.copy_text(loads[:count], inserts)
 
-    def _decide_rows(self, fast: list[tuple[int, Candidate]], parsed: list[tuple[Row, list[Any]]]) -> list[bytes]:
-        """Verdicts one row at a time, in line order (rows may be held back)."""
-        candidates = fast + [(row.line, self._candidate(row, values)) for row, values in parsed]
-        candidates.sort(key=lambda pair: pair[0])
-        return [candidate.payload for _, candidate in candidates if self.verdicts.decide(candidate)]
-
-    def _candidate(self, row: Row, values: list[Any]) -> Candidate:
-        key = values[self.key_index] if self.key_index >= 0 else None
-        return Candidate(row.number, row.raw, key, [values[i] for i in self.parent_indexes], self._copy_text(values))
-
-    def _fast_candidates(self, fast: _FastRows) -> list[tuple[int, Candidate]]:
-        keys = fast.values[self.key_field].tolist() if self.key_index >= 0 else [None] * len(fast.lines)
-        parents = [fast.values[j].tolist() for j in self.parent_fields]
-        texts = fast.row_texts()
-        return [(int(line), Candidate(fast.number(i), fast.raw(i), keys[i], [p[i] for p in parents], texts[i]))
-                for i, line in enumerate(fast.lines.tolist())]
-
     # --- the exact path -----------------------------------------------------------------------
 
     def _parse_rows(self, rows: list[Row]) -> list[tuple[Row, list[Any]]]:
@@ -257,7 +243,6 @@ class FileRows:
         parsed = []
         for row in rows:
             self.read += 1
-            self._unsettled += 1
             values = self._parse(row.number, row.raw, row.fields)
             if values is not None:
                 parsed.append((row, values))
@@ -326,6 +311,12 @@ class _FastRows:
         self.field_ends = field_ends
         self.date_fields = date_fields
 
+    @classmethod
+    def none(cls) -> _FastRows:
+        """No fast rows (a block read by the exact path only)."""
+        empty = np.zeros(0, np.int64)
+        return cls(b"", 0, empty, empty, empty, {}, np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64), [])
+
     def number(self, i: int) -> int:
         return self.first_line + int(self.lines[i])
 
@@ -355,10 +346,9 @@ class _FastRows:
         return [(line, self.data[start:end + 1]) for line, start, end in
                 zip(lines[firsts].tolist(), starts[firsts].tolist(), ends[lasts].tolist())]
 
-    def row_texts(self, loads: np.ndarray | None = None) -> list[bytes]:
-        """Each row's COPY text: its line with every epoch-ms date replaced by ISO 8601 (UTC)."""
-        if loads is None:
-            loads = np.ones(len(self.lines), np.bool_)
+    def row_texts(self, loads: np.ndarray) -> list[bytes]:
+        """The COPY text of the rows that load: each line with every epoch-ms date replaced by
+        the same instant in ISO 8601 (UTC), which is what COPY reads into a timestamptz."""
         cuts: list[list[int]] = [self.starts[loads].tolist()]
         isos: list[list[bytes]] = []
         for j in self.date_fields:
