@@ -99,7 +99,7 @@ def main() -> None:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--ref", default="main", help="the reference loader's git revision (default main)")
     p.add_argument("--only", nargs="+", metavar="SERVICE")
-    p.add_argument("--keep-rejects", type=Path, help="keep both loaders' reject files under this folder")
+    p.add_argument("--keep-rejects", type=Path, help="keep both loaders' reject files and output under this folder")
     args = p.parse_args()
     extra = ["--only", *args.only] if args.only else []
     problems: list[str] = []
@@ -109,6 +109,7 @@ def main() -> None:
         for label, ref in (("before", args.ref), ("after", None)):
             with revision(ref) as code, database(f"verdict_{label}") as url:
                 run = atelier_load(code, args.data, url, rejects / label, *extra)
+                (rejects / f"{label}.log").write_text(run.output)
                 print(f"{label} ({ref or 'this checkout'}): {run.seconds:.1f} s, peak {run.peak_rss_kb} kB",
                       flush=True)
                 results[label] = (summary(run.output), asyncio.run(table_digests(url)))
