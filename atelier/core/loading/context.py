@@ -42,6 +42,7 @@ class LoadContext:
     database_url: str = ""  # for work a service spreads over several connections
     reports: list[FileReport] = field(default_factory=list)
     echo: Callable[[str], None] = print
+    on_ids: Callable[[str], None] = lambda name: None  # a file's ids are complete: "service.table"
 
     # below this many bytes, files load one after the other in this process
     CONCURRENT_BYTES = int(os.environ.get("ATELIER_LOAD_CONCURRENT_BYTES", 64 << 20))
@@ -51,6 +52,7 @@ class LoadContext:
                                  self.ids, self._ids_name(spec))
         self.reports.append(report)
         self.echo(report.line())
+        self.on_ids(self._ids_name(spec))
         return report
 
     async def load_concurrently(self, specs: list[FileSpec], processes: int = 2) -> list[FileReport]:
@@ -85,6 +87,7 @@ class LoadContext:
             self.ids[self._ids_name(spec)] = loaded_ids
             self.reports.append(report)
             self.echo(report.line())
+            self.on_ids(self._ids_name(spec))
             reports.append(report)
             if on_loaded is not None:
                 await on_loaded(spec)
@@ -122,7 +125,7 @@ class LoadContext:
         """A timed SQL step of the load (indexes, precomputed documents)."""
         started = time.monotonic()
         await self.conn.execute(sql)
-        self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
+        self.echo(f"  {self.service + ': ' + label:<48} {time.monotonic() - started:7.1f}s")
 
     async def parallel_step(self, label: str, statements: list[str], connections: int = 2) -> None:
         """Timed SQL statements run on `connections` connections at once (each in autocommit:
@@ -142,7 +145,7 @@ class LoadContext:
                 await conn.close()
 
         await asyncio.gather(*(worker() for _ in range(max(1, connections))))
-        self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
+        self.echo(f"  {self.service + ': ' + label:<48} {time.monotonic() - started:7.1f}s")
 
 
 def _load_in_process(database_url: str, schema: str, spec: FileSpec, path: Path, rejects_dir: Path | None,
