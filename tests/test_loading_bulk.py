@@ -19,7 +19,7 @@ import asyncpg
 import numpy as np
 import pytest
 
-from atelier.core.loading.columns import NO_VALUE, kind_of
+from atelier.core.loading.columns import NO_VALUE, kind_of, windows
 from atelier.core.loading.ids import IdSet
 from atelier.core.loading.parsers import (
     RowError,
@@ -53,12 +53,12 @@ def test_column_kinds_accept_only_what_their_parser_reads_the_same() -> None:
     data = ("\n".join(fields) + "\n").encode()
     ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
     starts = np.concatenate([[0], ends[:-1] + 1])
-    buf = np.frombuffer(data, np.uint8)
+    win = windows(data)
     accepted = 0
     for parse in PARSERS:
         kind = kind_of(parse)
         assert kind is not None
-        ok, values = kind.check(buf, starts, ends)
+        ok, values = kind.check(win, starts, ends)
         for raw, passes, value in zip(fields, ok.tolist(), values.tolist()):
             if not passes:
                 continue

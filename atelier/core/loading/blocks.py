@@ -53,9 +53,9 @@ def read_blocks(path: Path, offset: int, size: int = BLOCK_BYTES) -> Iterator[Bl
 
 
 def _block(number: int, data: bytes) -> Block:
-    returns = data.count(b"\r")
-    if not returns:
+    if b"\r" not in data:
         return Block(number, data)
+    returns = data.count(b"\r")
     if returns == data.count(b"\r\n"):
         return Block(number, data.replace(b"\r\n", b"\n"))
     return Block(number, data, universal=True)

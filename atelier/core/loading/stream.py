@@ -25,7 +25,7 @@ import asyncpg
 import numpy as np
 
 from .blocks import BLOCK_BYTES, Block, read_blocks
-from .columns import EpochColumn, kind_of
+from .columns import EpochColumn, kind_of, windows
 from .ids import IdSet
 from .legacy_csv import RecordSplitter, Row, read_header
 from .parsers import RowError, nullable, nullable_text
@@ -161,13 +161,13 @@ class FileRows:
         """A block of a file whose columns all have bulk checks."""
         assert self.kinds is not None
         data = block.data
-        buf = np.frombuffer(data, np.uint8)
+        win = windows(data)
         lines = scan(data, len(self.kinds))
         plain = np.flatnonzero(lines.plain)
         passes = np.ones(len(plain), np.bool_)
         values: dict[int, np.ndarray] = {}
         for j, kind in enumerate(self.kinds):
-            ok, column = kind.check(buf, lines.field_starts[:, j], lines.field_ends[:, j])
+            ok, column = kind.check(win, lines.field_starts[:, j], lines.field_ends[:, j])
             passes &= ok
             values[j] = column
         fast = np.zeros(len(lines), np.bool_)
