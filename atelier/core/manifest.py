@@ -11,7 +11,7 @@ from pathlib import Path
 from .generating import GenerateOptions
 from .http import Router
 from .loading.context import LoadContext
-from .tables import Table, loaded
+from .tables import Table
 
 
 class ServiceError(Exception):
@@ -51,7 +51,7 @@ class Service:
     @property
     def files(self) -> tuple[str, ...]:
         """The legacy files it loads, in load order."""
-        return tuple(t.file for t in loaded(self.tables) if t.file is not None)
+        return tuple(t.file for t in self.tables if t.file is not None)
 
     @property
     def parent_tables(self) -> tuple[Table, ...]:

@@ -121,11 +121,6 @@ class Table:
             key=self.key, repair_unterminated=self.repair_unterminated)
 
 
-def loaded(tables: Iterable[Table]) -> tuple[Table, ...]:
-    """The tables that load from a legacy file, in declaration order."""
-    return tuple(t for t in tables if t.file is not None)
-
-
 def csv_headers(tables: Iterable[Table]) -> dict[str, str]:
     """file -> header line, for the generators."""
     return {t.file: t.csv_header for t in tables if t.file is not None}

@@ -108,7 +108,7 @@ class LoadContext:
     async def slices(self, table: str, column: str, parts: int = 16) -> list[tuple[int, int]]:
         """[lo, hi) slices of about equal width that cover every value of `table.column` (ids are
         nearly dense, so about equal numbers of rows): a build over them runs on several
-        connections at once (`parallel_step`). None for an empty table."""
+        connections at once (`parallel_step`); an empty table has none."""
         low, high = await self.conn.fetchrow(f"SELECT min({column}), max({column}) FROM {table}")
         if low is None:
             return []
