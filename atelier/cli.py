@@ -7,10 +7,17 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .core.config import Settings
+
+if TYPE_CHECKING:
+    from .core.manifest import Service
+
+# Session settings of the load's own connections (its workers set theirs).
+LOAD_SETTINGS = "SET synchronous_commit = off; SET maintenance_work_mem = '512MB'; SET work_mem = '256MB'"
+
 
 DESCRIPTION = """\
 The Atelier retail backend: load the legacy CSV exports (or generate faithful ones at any
@@ -198,37 +205,74 @@ async def migrate(database_url: str) -> list[str]:
 
 
 async def load_data(database_url: str, data: Path, rejects: Path | None, only: list[str] | None) -> None:
+    """Loads the services asked for, each as soon as the ids it checks against are in: products
+    alone, then reviews, Q&A and cart side by side while products builds its documents."""
     import asyncpg
 
     from .core.manifest import dependency_levels
-    from .core.schema import load_service
     from .core.schema import migrate as run_migrate
     from .preparer import warm_read_path
     from .services import all_services, by_names
 
     if not data.is_dir():
         raise SystemExit(f"no such folder: {data}")
+    started = time.monotonic()
+    ordered = [s for level in dependency_levels(by_names(only)) for s in level if s.load is not None]
+    run = _LoadRun(database_url, data, rejects, ordered)
+    try:
+        async with asyncio.TaskGroup() as group:  # a failed service cancels the others
+            for service in run.services:
+                group.create_task(run.load(service))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute("SET synchronous_commit = off; SET maintenance_work_mem = '512MB'; SET work_mem = '256MB'")
-        ids: dict = {}
-        started = time.monotonic()
-        totals = [0, 0, 0]
-        for service in (s for level in dependency_levels(by_names(only)) for s in level):
-            if service.load is None:
-                continue
-            ctx = await load_service(conn, database_url, service, data, rejects, ids)
-            if ctx is not None:
-                for r in ctx.reports:
-                    totals[0] += r.read
-                    totals[1] += r.loaded
-                    totals[2] += r.rejected
         await run_migrate(conn, all_services())
-        await warm_read_path(conn, Settings.from_env().prewarm)
-        print(f"total: read {totals[0]:,}  loaded {totals[1]:,}  rejected {totals[2]:,}"
-              f"  in {time.monotonic() - started:.1f}s" + (f"  (rejects in {rejects})" if totals[2] else ""))
+        await warm_read_path(conn, Settings.from_env().prewarm)  # the read path warm when the load ends (issue 15)
     finally:
         await conn.close()
+    read, loaded, rejected = run.totals
+    print(f"total: read {read:,}  loaded {loaded:,}  rejected {rejected:,}"
+          f"  in {time.monotonic() - started:.1f}s" + (f"  (rejects in {rejects})" if rejected else ""))
+
+
+class _LoadRun:
+    """One `atelier load`: every service on connections of its own, each starting when the files
+    of the tables it checks ids against (loaded in this run) are in."""
+
+    def __init__(self, database_url: str, data: Path, rejects: Path | None, services: list[Service]) -> None:
+        self.database_url, self.data, self.rejects, self.services = database_url, data, rejects, services
+        self.ids: dict = {}
+        self.totals = [0, 0, 0]
+        asked = {s.name for s in services}
+        self.files_in = {str(t): asyncio.Event() for s in services for t in s.tables if t.file is not None}
+        self.waits = {s.name: [self.files_in[str(t)] for t in s.parent_tables if t.schema in asked]
+                      for s in services}
+
+    async def load(self, service: Service) -> None:
+        import asyncpg
+
+        from .core.schema import load_service
+
+        for event in self.waits[service.name]:
+            await event.wait()
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await conn.execute(LOAD_SETTINGS)
+            ctx = await load_service(conn, self.database_url, service, self.data, self.rejects, self.ids,
+                                     on_ids=self._files_in)
+        finally:
+            await conn.close()
+        for table in service.tables:  # all in, or skipped for missing files: nobody waits for them
+            self._files_in(str(table))
+        for r in ctx.reports if ctx is not None else []:
+            self.totals[0] += r.read
+            self.totals[1] += r.loaded
+            self.totals[2] += r.rejected
+
+    def _files_in(self, name: str) -> None:
+        if name in self.files_in:
+            self.files_in[name].set()
 
 
 def up(settings: Settings, args: argparse.Namespace) -> None:

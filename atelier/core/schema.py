@@ -72,7 +72,8 @@ async def _set_version(conn: asyncpg.Connection, service: Service) -> None:
 
 async def load_service(conn: asyncpg.Connection, database_url: str, service: Service, data_dir: Path,
                        rejects_dir: Path | None, ids: dict[str, IdSet],
-                       echo: Callable[[str], None] = print) -> LoadContext | None:
+                       echo: Callable[[str], None] = print,
+                       on_ids: Callable[[str], None] = lambda name: None) -> LoadContext | None:
     """Loads a service's files into a fresh staging schema, then swaps it in atomically: readers
     see the old data until the swap, and a failed load leaves the live schema untouched."""
     assert service.load is not None
@@ -86,7 +87,8 @@ async def load_service(conn: asyncpg.Connection, database_url: str, service: Ser
     await conn.execute(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
     await conn.execute(f"CREATE SCHEMA {staging}")
     await _create_tables(conn, service, staging)
-    ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, database_url=database_url, echo=echo)
+    ctx = LoadContext(conn, service.name, staging, data_dir, rejects_dir, ids, database_url=database_url, echo=echo,
+                      on_ids=on_ids)
     try:
         await _parent_ids(ctx, service)
         await service.load(ctx)

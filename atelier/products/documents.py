@@ -1,10 +1,12 @@
 """SQL that precomputes every products answer as compact JSON text (key order as the contract).
 
 Objects are assembled by concatenation with `to_json(text)` for escaping, because PostgreSQL's
-json_build_object prints ` : ` and jsonb reorders keys. Each product's document is built from
-index lookups of its own rows (correlated subqueries on the (parent, id) indexes), which avoids
-sorting the multi-gigabyte child tables; `{lo}`/`{hi}` cut the work into ranges that run on
-several connections at once.
+json_build_object prints ` : ` and jsonb reorders keys. `{lo}`/`{hi}` cut the work into ranges of
+product ids that run on several connections at once; within a range each child table is read
+once and grouped by parent (photos and skus by style, then styles, features and related rows by
+product) and the groups are joined by hash: one pass per table, where one index lookup per
+parent cost 1.4x the database CPU (20,000 products, side by side, identical documents).
+`{slo}`/`{shi}` bound the style ids of the range's products (photos and skus are read by style).
 """
 
 JSON_TEXT = "coalesce(to_json({0})::text, 'null')"
@@ -20,42 +22,48 @@ def j(expr: str) -> str:
 
 
 
-PHOTOS = f"""(SELECT '[' || string_agg('{{"thumbnail_url":' || {j('ph.thumbnail_url')} || ',"url":' || {j('ph.url')}
-                             || '}}', ',' ORDER BY ph.id) || ']'
-         FROM {{s}}.photo ph WHERE ph.style_id = st.id)"""
-
-SKUS = f"""(SELECT '{{' || string_agg('"' || k.id || '":{{"quantity":' || coalesce(k.quantity::text, 'null')
-                             || ',"size":' || {j('k.size')} || '}}', ',' ORDER BY k.id) || '}}'
-         FROM {{s}}.sku k WHERE k.style_id = st.id)"""
-
-STYLES = f"""(SELECT string_agg('{{"style_id":' || st.id || ',"name":' || {j('st.name')}
+PHOTO = f"""'{{"thumbnail_url":' || {j('ph.thumbnail_url')} || ',"url":' || {j('ph.url')} || '}}'"""
+SKU = f"""'"' || k.id || '":{{"quantity":' || coalesce(k.quantity::text, 'null')
+                  || ',"size":' || {j('k.size')} || '}}'"""
+STYLE = f"""'{{"style_id":' || st.id || ',"name":' || {j('st.name')}
                   || ',"original_price":' || to_json({MONEY.format('st.original_price')})::text
                   || ',"sale_price":' || coalesce(to_json({MONEY.format('st.sale_price')})::text, 'null')
                   || ',"default?":' || st.default_style::text
-                  || ',"photos":' || coalesce({PHOTOS}, '{NO_PHOTOS}')
-                  || ',"skus":' || coalesce({SKUS}, '{NO_SKUS}') || '}}', ',' ORDER BY st.id)
-         FROM {{s}}.style st WHERE st.product_id = p.id)"""
+                  || ',"photos":' || coalesce(ph.photos, '{NO_PHOTOS}')
+                  || ',"skus":' || coalesce(k.skus, '{NO_SKUS}') || '}}'"""
+FEATURE = f"""'{{"feature":' || {j('f.feature')} || ',"value":' || {j('f.value')} || '}}'"""
 
-FEATURES = f"""(SELECT '[' || string_agg('{{"feature":' || {j('f.feature')} || ',"value":' || {j('f.value')}
-                                   || '}}', ',' ORDER BY f.id) || ']'
-         FROM {{s}}.feature f WHERE f.product_id = p.id)"""
-
-RELATED = """(SELECT '[' || string_agg(r.related_product_id::text, ',' ORDER BY r.id) || ']'
-         FROM {s}.related r WHERE r.current_product_id = p.id)"""
+# Each parent's children of the range, grouped: style_id -> photos / skus, product_id -> the rest.
+PHOTOS = f"""(SELECT ph.style_id, '[' || string_agg({PHOTO}, ',' ORDER BY ph.id) || ']' AS photos
+         FROM {{s}}.photo ph WHERE ph.style_id >= {{slo}} AND ph.style_id <= {{shi}} GROUP BY ph.style_id)"""
+SKUS = f"""(SELECT k.style_id, '{{' || string_agg({SKU}, ',' ORDER BY k.id) || '}}' AS skus
+         FROM {{s}}.sku k WHERE k.style_id >= {{slo}} AND k.style_id <= {{shi}} GROUP BY k.style_id)"""
+STYLES = f"""(SELECT st.product_id, string_agg({STYLE}, ',' ORDER BY st.id) AS styles
+         FROM {{s}}.style st LEFT JOIN {PHOTOS} ph ON ph.style_id = st.id LEFT JOIN {SKUS} k ON k.style_id = st.id
+         WHERE st.product_id >= {{lo}} AND st.product_id < {{hi}} GROUP BY st.product_id)"""
+FEATURES = f"""(SELECT f.product_id, '[' || string_agg({FEATURE}, ',' ORDER BY f.id) || ']' AS features
+         FROM {{s}}.feature f WHERE f.product_id >= {{lo}} AND f.product_id < {{hi}} GROUP BY f.product_id)"""
+RELATED = """(SELECT r.current_product_id, '[' || string_agg(r.related_product_id::text, ',' ORDER BY r.id) || ']'
+         AS related FROM {s}.related r WHERE r.current_product_id >= {lo} AND r.current_product_id < {hi}
+         GROUP BY r.current_product_id)"""
 
 FIELDS = (f"""'"name":' || {j('p.name')} || ',"slogan":' || {j('p.slogan')} || ',"description":' || {j('p.description')}
              || ',"category":' || {j('p.category')} || ',"default_price":"' || p.default_price || '.00"'
              || ',"created_at":"' || {ISO_MS.format('p.created_at')} || '","updated_at":"'
              || {ISO_MS.format('p.updated_at')} || '"'""")
 
-# Products with id in [lo, hi); `before` is the number of products with a smaller id.
+# Products with id in [lo, hi); `before` is the number of products with a smaller id; the
+# range's products have their styles' ids in [slo, shi].
 BUILD_RANGE = f"""
 INSERT INTO {{s}}.document (product_id, position, summary, detail, styles, related)
 SELECT p.id, {{before}} + row_number() OVER (ORDER BY p.id), convert_to(fields || '}}', 'UTF8'),
-       convert_to(fields || ',"features":' || coalesce(features, '[]') || '}}', 'UTF8'),
-       convert_to('{{"product_id":"' || p.id || '","results":[' || coalesce(styles, '') || ']}}', 'UTF8'),
-       convert_to(coalesce(related, '[]'), 'UTF8')
-FROM {{s}}.product p,
-     LATERAL (SELECT {FIELDS} AS fields, {FEATURES} AS features, {STYLES} AS styles, {RELATED} AS related) d
+       convert_to(fields || ',"features":' || coalesce(f.features, '[]') || '}}', 'UTF8'),
+       convert_to('{{"product_id":"' || p.id || '","results":[' || coalesce(st.styles, '') || ']}}', 'UTF8'),
+       convert_to(coalesce(r.related, '[]'), 'UTF8')
+FROM {{s}}.product p
+CROSS JOIN LATERAL (SELECT {FIELDS} AS fields) d
+LEFT JOIN {FEATURES} f ON f.product_id = p.id
+LEFT JOIN {STYLES} st ON st.product_id = p.id
+LEFT JOIN {RELATED} r ON r.current_product_id = p.id
 WHERE p.id >= {{lo}} AND p.id < {{hi}}
 """

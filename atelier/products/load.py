@@ -22,12 +22,17 @@ async def load(ctx: LoadContext) -> None:
 
 async def _document_ranges(ctx: LoadContext) -> list[str]:
     """BUILD_RANGE over slices of product ids; `before` is the number of products before a slice
-    (their positions continue from it)."""
+    (their positions continue from it), [slo, shi] the ids of the slice's styles."""
     s = ctx.schema
     slices = await ctx.slices(PRODUCT.at(s), "id")
     if not slices:
         return []
     counts = await ctx.conn.fetchrow(
         "SELECT " + ", ".join(f"count(*) FILTER (WHERE id < {lo})" for lo, _ in slices) + f" FROM {PRODUCT.at(s)}")
+    within = [f"FILTER (WHERE product_id >= {lo} AND product_id < {hi})" for lo, hi in slices]
+    bounds = await ctx.conn.fetchrow(
+        "SELECT " + ", ".join(f"min(id) {w}, max(id) {w}" for w in within) + f" FROM {STYLE.at(s)}")
     return [BUILD_RANGE.replace("{s}", s).replace("{lo}", str(lo)).replace("{hi}", str(hi))
-            .replace("{before}", str(before)) for (lo, hi), before in zip(slices, counts)]
+            .replace("{before}", str(before)).replace("{slo}", str(bounds[2 * i] or 0))
+            .replace("{shi}", str(bounds[2 * i + 1] or -1))
+            for i, ((lo, hi), before) in enumerate(zip(slices, counts))]

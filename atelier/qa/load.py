@@ -2,9 +2,9 @@
 
 Questions must belong to a loaded product (products.product, from this run or the database),
 answers to a loaded question, photos to a loaded answer; every other row is rejected with its
-file, line and reason. Booleans are 0/1 and dates epoch milliseconds. The three files parse side
-by side in two processes (`LoadContext.load_pipelined`), and each table is indexed on a side
-connection as soon as its file is in.
+file, line and reason. Booleans are 0/1 and dates epoch milliseconds. The three files load one
+after the other (`LoadContext.load_in_order`), and each table is indexed on a side connection
+as soon as its file is in, while the next file loads.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ async def load(ctx: LoadContext) -> None:
             sql = "; ".join(table.keys_and_indexes_sql(s) + [f"ANALYZE {table.at(s)}"])
             await side.start(f"{spec.table} indexes", sql)
 
-        await ctx.load_pipelined([t.file_spec() for t in LEGACY], on_loaded=index)
+        await ctx.load_in_order([t.file_spec() for t in LEGACY], on_loaded=index)
         await side.wait()
     finally:
         await side.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -16,12 +15,18 @@ from pathlib import Path
 import asyncpg
 
 from .ids import IdSet
-from .shared_ids import SharedIdSet
 from .spec import FileSpec
 from .stream import FileReport, load_file
 
-# Where a pipelined load keeps its shared id sets: in memory where the system has a folder for it.
-_SHARED_MEMORY = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# COPY connections per file loaded in a process of its own: PostgreSQL parses each COPY on one
+# core, the file's checks (numpy) run in the loader's process beside them.
+COPY_CONNECTIONS = int(os.environ.get("ATELIER_LOAD_COPY_CONNECTIONS", 2))
+
+# Sessions of the parallel steps (documents, indexes). The builds are a few big statements, each
+# compiled by JIT in about 0.1 s for nothing (every range pays it again); documents longer than
+# about 2 kB are compressed, by lz4 (several times faster than pglz, as fast to read back).
+BUILD_SETTINGS = "SET work_mem = '256MB'; SET synchronous_commit = off; SET jit = off"
+LZ4_AVAILABLE = "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
 
 
 @dataclass
@@ -37,6 +42,7 @@ class LoadContext:
     database_url: str = ""  # for work a service spreads over several connections
     reports: list[FileReport] = field(default_factory=list)
     echo: Callable[[str], None] = print
+    on_ids: Callable[[str], None] = lambda name: None  # a file's ids are complete: "service.table"
 
     # below this many bytes, files load one after the other in this process
     CONCURRENT_BYTES = int(os.environ.get("ATELIER_LOAD_CONCURRENT_BYTES", 64 << 20))
@@ -46,6 +52,7 @@ class LoadContext:
                                  self.ids, self._ids_name(spec))
         self.reports.append(report)
         self.echo(report.line())
+        self.on_ids(self._ids_name(spec))
         return report
 
     async def load_concurrently(self, specs: list[FileSpec], processes: int = 2) -> list[FileReport]:
@@ -57,33 +64,14 @@ class LoadContext:
         with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             return await self._run_in(pool, _load_in_process, specs, self.ids)
 
-    async def load_pipelined(self, specs: list[FileSpec], on_loaded: Callable[[FileSpec], Awaitable[None]],
-                             processes: int = 2) -> list[FileReport]:
-        """Loads files that are parents and children of each other (parents first in `specs`) at
-        once, each in a process of its own: a child checks its rows against its parent's ids as
-        the parent's process adds them (SharedIdSet), holding back the few whose parent has not
-        come yet, so the files parse side by side with the same verdicts as one after the other.
-        A file waits only for files before it, so no order of the pool's processes deadlocks.
-        `on_loaded` runs for each file once it is loaded, in order, while the others go on."""
-        if self._total_bytes(specs) < self.CONCURRENT_BYTES:  # not worth starting processes
-            reports = []
-            for spec in specs:
-                reports.append(await self.load(spec))
-                await on_loaded(spec)
-            return reports
-        started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="atelier-ids-", dir=_SHARED_MEMORY) as folder:
-            shared = {self._ids_name(spec): SharedIdSet(Path(folder) / spec.table) for spec in specs if spec.key}
-            with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-                try:
-                    reports = await self._run_in(pool, _load_in_pipeline, specs, {**self.ids, **shared}, on_loaded)
-                except BaseException:
-                    for ids in shared.values():  # the files still loading stop waiting for these
-                        ids.abandon()
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-        self.echo(f"  {'the files side by side':<40} {time.monotonic() - started:7.1f}s")
-        return reports
+    async def load_in_order(self, specs: list[FileSpec], on_loaded: Callable[[FileSpec], Awaitable[None]]) -> None:
+        """Loads files that are parents and children of each other (parents first in `specs`) one
+        after the other, so that every row is checked against complete parents. `on_loaded` runs
+        for each file once it is loaded (for example its indexes, on a side connection) while the
+        next one loads. Each file's COPY spreads over two connections."""
+        for spec in specs:
+            await self.load_concurrently([spec])
+            await on_loaded(spec)
 
     async def _run_in(self, pool: ProcessPoolExecutor, load: Callable[..., tuple[FileReport, IdSet]],
                       specs: list[FileSpec], ids: dict[str, IdSet],
@@ -99,6 +87,7 @@ class LoadContext:
             self.ids[self._ids_name(spec)] = loaded_ids
             self.reports.append(report)
             self.echo(report.line())
+            self.on_ids(self._ids_name(spec))
             reports.append(report)
             if on_loaded is not None:
                 await on_loaded(spec)
@@ -136,7 +125,7 @@ class LoadContext:
         """A timed SQL step of the load (indexes, precomputed documents)."""
         started = time.monotonic()
         await self.conn.execute(sql)
-        self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
+        self.echo(f"  {self.service + ': ' + label:<48} {time.monotonic() - started:7.1f}s")
 
     async def parallel_step(self, label: str, statements: list[str], connections: int = 2) -> None:
         """Timed SQL statements run on `connections` connections at once (each in autocommit:
@@ -147,44 +136,29 @@ class LoadContext:
         async def worker() -> None:
             conn = await asyncpg.connect(self.database_url)
             try:
-                await conn.execute("SET work_mem = '256MB'; SET synchronous_commit = off")
+                await conn.execute(BUILD_SETTINGS)
+                if await conn.fetchval(LZ4_AVAILABLE):
+                    await conn.execute("SET default_toast_compression = lz4")
                 while queue:
                     await conn.execute(queue.pop())
             finally:
                 await conn.close()
 
         await asyncio.gather(*(worker() for _ in range(max(1, connections))))
-        self.echo(f"  {label:<40} {time.monotonic() - started:7.1f}s")
+        self.echo(f"  {self.service + ': ' + label:<48} {time.monotonic() - started:7.1f}s")
 
 
 def _load_in_process(database_url: str, schema: str, spec: FileSpec, path: Path, rejects_dir: Path | None,
                      ids: dict[str, IdSet], ids_name: str) -> tuple[FileReport, IdSet]:
     async def go() -> FileReport:
-        conn = await asyncpg.connect(database_url)
+        conns = [await asyncpg.connect(database_url) for _ in range(COPY_CONNECTIONS)]
         try:
-            await conn.execute("SET synchronous_commit = off")
-            return await load_file(conn, schema, spec, path, rejects_dir, ids, ids_name)
+            for conn in conns:
+                await conn.execute("SET synchronous_commit = off")
+            return await load_file(conns, schema, spec, path, rejects_dir, ids, ids_name)
         finally:
-            await conn.close()
+            for conn in conns:
+                await conn.close()
 
     report = asyncio.run(go())
     return report, ids.get(ids_name, IdSet())
-
-
-def _load_in_pipeline(database_url: str, schema: str, spec: FileSpec, path: Path, rejects_dir: Path | None,
-                      ids: dict[str, IdSet], ids_name: str) -> tuple[FileReport, IdSet]:
-    """`_load_in_process` for a file of `load_pipelined`: its shared ids are published complete
-    once it is loaded, or abandoned if it fails, so that its children never wait in vain."""
-    shared = ids.get(ids_name)
-    assert shared is None or isinstance(shared, SharedIdSet)
-    try:
-        report, _ = _load_in_process(database_url, schema, spec, path, rejects_dir, ids, ids_name)
-    except BaseException:
-        if shared is not None:
-            shared.abandon()
-        raise
-    if shared is None:
-        return report, IdSet()
-    shared.finish()
-    return report, shared.private_copy()
-

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 
 
 class IdSet:
@@ -42,6 +47,35 @@ class IdSet:
             byte = value >> 3
             return byte < len(self._bits) and bool(self._bits[byte] & (1 << (value & 7)))
         return value in self._big
+
+    def contains_many(self, values: Ints) -> Bools:
+        """`value in self` for every value at once."""
+        inside = (values >= 0) & (values < self._BITMAP_LIMIT)
+        found = np.zeros(len(values), np.bool_)
+        bits = np.frombuffer(self._bits, np.uint8)
+        ids = values[inside]
+        present = np.zeros(len(ids), np.bool_)
+        within = (ids >> 3) < len(bits)
+        present[within] = (bits[ids[within] >> 3] >> (ids[within] & 7).astype(np.uint8)) & 1 == 1
+        del bits  # a bytearray cannot grow while numpy looks at it
+        found[inside] = present
+        for i in np.flatnonzero(~inside).tolist():
+            found[i] = int(values[i]) in self._big
+        return found
+
+    def add_many(self, values: Ints) -> None:
+        """`add` for ids that are neither here already nor repeated in `values`."""
+        inside = (values >= 0) & (values < self._BITMAP_LIMIT)
+        ids = values[inside]
+        if len(ids):
+            needed = int(ids.max() >> 3) + 1
+            if needed > len(self._bits):
+                self._grow(needed)
+            bits = np.frombuffer(self._bits, np.uint8)
+            np.bitwise_or.at(bits, ids >> 3, np.left_shift(1, ids & 7).astype(np.uint8))
+            del bits
+        self._big.update(values[~inside].tolist())
+        self.count += len(values)
 
     @classmethod
     async def from_query(cls, conn: asyncpg.Connection, query: str) -> IdSet:

@@ -1,87 +1,112 @@
-"""Reading legacy CSV: logical records, quotes repaired, with their line numbers."""
+"""Reading legacy CSV exactly: the header, and logical records from physical lines, quotes repaired.
+
+This is the loader's exact path, the definition of what a line means: every line that the bulk
+path (`scan.py`, `columns.py`) cannot vouch for is fed here, in line order, and gets the verdict
+this code gives it.
+"""
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _STARTS_RECORD = re.compile(r"^\s*-?\d+\s*,")
+_BOM = "\ufeff"
 
 
-class LegacyReader:
-    """Logical records of a legacy CSV file with the physical line number each starts on.
+def read_header(path: Path) -> tuple[list[str], int]:
+    """The header's field names (stripped) and the byte offset where the data lines start (after
+    a UTF-8 BOM and the header line, whatever its line ending). An empty file has no header."""
+    with open(path, encoding="utf-8", newline="", errors="surrogateescape") as fh:
+        first = fh.readline()
+    bom = first.startswith(_BOM)
+    first = first.removeprefix(_BOM)
+    offset = len(first.encode("utf-8", "surrogateescape")) + (3 if bom else 0)
+    if not first:
+        return [], offset
+    return [h.strip() for h in next(csv.reader([first.rstrip("\r\n")]), [])], offset
 
-    - a UTF-8 BOM and CRLF line endings are dropped;
+
+@dataclass
+class Row:
+    number: int  # the physical line its record starts on
+    raw: str  # its text as in the file (lines joined with \n, without an added closing quote)
+    fields: list[str]
+    line: int  # the index of the line that completed it, in the block being read
+
+
+@dataclass
+class RecordSplitter:
+    """Physical lines in (without their line endings), rows out, in line order.
+
     - a line with an odd number of double quotes either lacks its closing quote (the photos.csv
       defect: repaired by closing it when `repair` is set or the next line starts a new record)
       or opens a field that continues on the next line (joined);
-    - `repaired` counts the repaired lines.
+    - `repaired` counts the repaired lines;
+    - a record that Python's csv module leaves inside a quoted field (a quote in the middle of an
+      unquoted field can open one) goes on with the next record, as one csv.reader over all the
+      records reads them: the row then has the later record's line number and text.
     """
+
+    repair: bool
+    repaired: int = 0
+    pending: tuple[int, str] | None = None  # a record whose quote is still open: line, text
+    continued: list[str] = field(default_factory=list)  # record texts csv.reader is still inside
 
     MAX_JOIN = 50  # a field open for more lines than this is not a multi-line field: reject it
 
-    def __init__(self, path: Path, repair: bool) -> None:
-        self.path = path
-        self.repair = repair
-        self.repaired = 0
-        self.header: list[str] = []
-        self.current = (0, "")  # the line number and raw text of the record being parsed
+    @property
+    def busy(self) -> bool:
+        """True while the next line belongs to the exact path whatever it holds."""
+        return self.pending is not None or bool(self.continued)
 
-    def parsed(self) -> Iterator[tuple[int, str, list[str]]]:
-        """(line number, raw text, fields), with unterminated records closed. Every logical record
-        has balanced quotes when it reaches csv.reader, so the reader yields one row per record."""
-        for fields in csv.reader(self._records()):
-            number, raw = self.current
-            yield number, raw, fields
-
-    def _records(self) -> Iterator[str]:
-        """The text of each logical record for csv.reader, its (first line number, raw text) in
-        `current` meanwhile. One generator for it all: it runs once per line of every file."""
-        with open(self.path, encoding="utf-8-sig", newline="", errors="surrogateescape") as fh:
-            lines = iter(fh)
-            first = next(lines, None)
-            if first is None:
-                return
-            self.header = [h.strip() for h in next(csv.reader([first.rstrip("\r\n")]))]
-            pending: tuple[int, str] | None = None
-            number = 1
-            for line in lines:
-                number += 1
-                if line[-1:] == "\n":
-                    line = line[:-2] if line[-2:-1] == "\r" else line[:-1]
-                elif line[-1:] == "\r":
-                    line = line[:-1]
-                if pending is not None:
-                    start, text_so_far = pending
-                    if self._closes_record(line, number - start):
-                        yield self._closed(start, text_so_far)
-                        pending = None
-                    else:
-                        joined = text_so_far + "\n" + line
-                        if joined.count('"') % 2 == 0:
-                            self.current = (start, joined)
-                            yield joined
-                            pending = None
-                        else:
-                            pending = (start, joined)
-                        continue
-                if line.count('"') % 2 == 0:
-                    self.current = (number, line)
-                    yield line
+    def feed(self, number: int, line: str, index: int) -> list[Row]:
+        """The rows that line `number` (at `index` in its block) completes."""
+        rows: list[Row] = []
+        if self.pending is not None:
+            start, so_far = self.pending
+            if self.repair or number - start > self.MAX_JOIN or _STARTS_RECORD.match(line) is not None:
+                self.pending = None
+                self.repaired += 1
+                self._record(start, so_far, so_far + '"', index, rows)
+            else:
+                joined = so_far + "\n" + line
+                if joined.count('"') % 2 == 0:
+                    self.pending = None
+                    self._record(start, joined, joined, index, rows)
                 else:
-                    pending = (number, line)
-            if pending is not None:
-                yield self._closed(*pending)
+                    self.pending = (start, joined)
+                return rows
+        if line.count('"') % 2 == 0:
+            self._record(number, line, line, index, rows)
+        elif self.repair:  # closed at once: with `repair` the next line always closes it
+            self.repaired += 1
+            self._record(number, line, line + '"', index, rows)
+        else:
+            self.pending = (number, line)
+        return rows
 
-    def _closes_record(self, next_line: str, span: int) -> bool:
-        """Decides whether the open record ends before `next_line` (its quote was never closed)."""
-        return self.repair or span > self.MAX_JOIN or _STARTS_RECORD.match(next_line) is not None
+    def finish(self, index: int) -> list[Row]:
+        """The rows still open at the end of the file."""
+        rows: list[Row] = []
+        if self.pending is not None:
+            start, so_far = self.pending
+            self.pending = None
+            self.repaired += 1
+            self._record(start, so_far, so_far + '"', index, rows)
+        if self.continued:
+            rows.append(Row(*self._last, next(csv.reader(self.continued)), index))
+            self.continued = []
+        return rows
 
-    def _closed(self, start: int, raw: str) -> str:
-        """The record starting on line `start` whose quote is never closed, repaired: closed."""
-        self.current = (start, raw)
-        self.repaired += 1
-        return raw + '"'
-
+    def _record(self, number: int, raw: str, text: str, index: int, rows: list[Row]) -> None:
+        texts = [*self.continued, text]
+        parsed = list(csv.reader([*texts, "\x01"]))  # one row more unless csv is still inside a field
+        self._last = (number, raw)
+        if len(parsed) == 1:
+            self.continued = texts
+            return
+        self.continued = []
+        rows.append(Row(number, raw, parsed[0], index))
