@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         add_loadtest = None
     if add_loadtest is not None:
         add_loadtest(sub)
+    from .cluster.cli import add_parser as add_cluster
+
+    add_cluster(sub)
 
     args = parser.parse_args(argv)
     settings = Settings.from_env()

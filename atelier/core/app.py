@@ -38,9 +38,22 @@ class App:
 
     def start(self) -> None:
         """Called once per worker process with its event loop running or about to run."""
-        if self.settings.database_url and self.pool is None:
-            self.pool = Pool(self.settings.database_url, size=self.settings.pool_size)
-            self.write_pool = Pool(self.settings.database_url, size=self.settings.write_pool_size)
+        settings = self.settings
+        if settings.database_url and self.pool is None:
+            self.pool = Pool(settings.database_url, size=settings.pool_size)
+            self.write_pool = Pool(settings.database_url, size=settings.write_pool_size)
+            if settings.replica_url:
+                from .replica import ReplicaReads, ReplicaState
+
+                state = ReplicaState(settings.database_url, settings.replica_url, settings.replica_name,
+                                     settings.replica_max_lag, settings.replica_sync)
+                self.pool = ReplicaReads(settings.replica_url, self.pool, state, size=settings.pool_size)
+        if settings.cache_purge and not self.change_listeners:
+            from ..cluster.purger import NginxPurger
+
+            purger = NginxPurger(settings.cache_purge, settings.cache_origins, settings.purge_timeout)
+            self.change_listeners.append(purger)
+            self.on_stop.append(purger.close)
 
     async def stop(self) -> None:
         for hook in self.on_stop:

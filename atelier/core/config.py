@@ -17,6 +17,20 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 @dataclass
 class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL") or None)
@@ -28,6 +42,15 @@ class Settings:
     campus: str = field(default_factory=lambda: os.environ.get("ATELIER_CAMPUS", "hr-rfp"))
     max_count: int = field(default_factory=lambda: _env_int("ATELIER_MAX_COUNT", 1000))
     home: Path = field(default_factory=lambda: Path(os.environ.get("ATELIER_HOME", ".atelier")))
+    # A streaming replica for reads (atelier/core/replica.py) and the NGINX caches to purge before
+    # a write is acknowledged (atelier/cluster/purger.py); `atelier cluster up` sets them.
+    replica_url: str | None = field(default_factory=lambda: os.environ.get("ATELIER_REPLICA_URL") or None)
+    replica_name: str = field(default_factory=lambda: os.environ.get("ATELIER_REPLICA_NAME", "atelier_replica"))
+    replica_max_lag: float = field(default_factory=lambda: _env_float("ATELIER_REPLICA_MAX_LAG", 1.0))
+    replica_sync: bool = field(default_factory=lambda: os.environ.get("ATELIER_REPLICA_SYNC", "1") != "0")
+    cache_purge: list[str] = field(default_factory=lambda: _env_list("ATELIER_CACHE_PURGE"))
+    cache_origins: list[str] = field(default_factory=lambda: _env_list("ATELIER_CACHE_ORIGINS"))
+    purge_timeout: float = field(default_factory=lambda: _env_float("ATELIER_PURGE_TIMEOUT", 5.0))
 
     @classmethod
     def from_env(cls) -> Settings:
