@@ -293,6 +293,8 @@ class Cluster:
         state = self.load()
         if count < 1:
             raise SystemExit("--api must be at least 1")
+        dead = [api for api in state.apis if not processes.alive(api.pid)]  # replaced, like any missing one
+        state.apis = [api for api in state.apis if api not in dead]
         while len(state.apis) < count:
             self._start_api()
         leaving = state.apis[count:]
@@ -310,6 +312,14 @@ class Cluster:
         nginx.reload(self._plan(), segment.ns("lb") if segment else None)
         processes.wait_until(lambda: not (processes.children(state.nginx_pid) & before), 60,
                              "the NGINX workers of the previous configuration to finish")
+
+    def database(self, which: str) -> Server:
+        """The private "primary" or "replica" server (to stop and start it, as the fault tests do)."""
+        state = self.state or self.load()
+        raw = state.primary if which == "primary" else state.replica
+        if raw is None:
+            raise SystemExit(f"this cluster has no private {which}")
+        return Server(Path(raw["folder"]), raw["host"], raw["port"], raw["netns"])
 
     # ---- status ---------------------------------------------------------------------------------
 
