@@ -192,8 +192,8 @@ def _nginx(plan: NginxPlan, *args: str, netns: str | None = None) -> subprocess.
     return subprocess.run(command, capture_output=True, text=True, timeout=30)
 
 
-def check(plan: NginxPlan) -> None:
-    result = _nginx(plan, "-t", "-q")
+def check(plan: NginxPlan, netns: str | None = None) -> None:
+    result = _nginx(plan, "-t", "-q", netns=netns)  # it binds the listening addresses: where NGINX runs
     if result.returncode != 0:
         raise RuntimeError(f"nginx rejected {plan.conf_path}:\n{result.stderr}")
 
@@ -203,7 +203,7 @@ def start(plan: NginxPlan, netns: str | None = None) -> int:
     dropped first: no write purged it while NGINX was not running."""
     shutil.rmtree(plan.cache_dir, ignore_errors=True)
     plan.write()
-    check(plan)
+    check(plan, netns)
     result = _nginx(plan, netns=netns)
     if result.returncode != 0:
         raise RuntimeError(f"nginx did not start:\n{result.stderr}")
@@ -214,7 +214,7 @@ def reload(plan: NginxPlan, netns: str | None = None) -> None:
     """New configuration, no dropped request: new workers take new connections while the old
     ones finish the requests they hold (NGINX's graceful reload)."""
     plan.write()
-    check(plan)
+    check(plan, netns)
     result = _nginx(plan, "-s", "reload", netns=netns)
     if result.returncode != 0:
         raise RuntimeError(f"nginx reload failed:\n{result.stderr}")
