@@ -386,3 +386,14 @@ def test_status_names_every_member(cluster: Cluster) -> None:
     assert "down" not in out
     assert out.count(" ok ") >= 6
     assert "sync" in out
+
+
+def test_replica_on_a_server_without_a_superuser_is_refused_clearly(cluster: Cluster, tmp_path: Path) -> None:
+    s = state(cluster)
+    fetch(s.database_url, "DO $$ BEGIN CREATE ROLE plain LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    plain = s.database_url.replace("postgres@", "plain@")
+    out = atelier("cluster", "up", "--dir", str(tmp_path / "refused"), "--replica", "--port", str(free_port()),
+                  env={"DATABASE_URL": plain}, check=False)
+    assert out.returncode != 0
+    assert "--replica needs a superuser" in out.stderr
+    assert not (tmp_path / "refused" / "cluster.json").exists()  # what it started is stopped and forgotten

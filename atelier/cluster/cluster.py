@@ -51,6 +51,7 @@ class Options:
     cache_origins: list[str] = field(default_factory=list)
     max_lag: float = 1.0
     workers: int = 1  # Granian workers per API process
+    cache_log: bool = False  # NGINX logs each answer's cache status (bench/cluster_matrix.py counts hits)
 
 
 @dataclass
@@ -135,6 +136,8 @@ class Cluster:
             raise SystemExit("--hosts creates network namespaces and veth links: run it as root")
         nginx.nginx_binary()
         self.folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            processes.require_searchable(self.folder / "nginx", "NGINX's workers (user nobody)")
         self.logs.mkdir(exist_ok=True)
         options_raw = {**asdict(options), "data": str(options.data) if options.data else None,
                        "home": str(options.home)}
@@ -273,7 +276,8 @@ class Cluster:
         allow = [segment.network] if segment else ["127.0.0.1"]
         return nginx.NginxPlan(folder=self.folder / "nginx", listen=listen, upstreams=[a.address for a in state.apis],
                                purge_listen=purge or urlsplit(state.purge_url).netloc, purge_allow=allow,
-                               cache=options.cache, cache_origins=options.cache_origins)
+                               cache=options.cache, cache_origins=options.cache_origins,
+                               cache_log=options.cache_log)
 
     def _start_nginx(self, options: Options, purge: str) -> None:
         state = self.state

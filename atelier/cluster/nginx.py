@@ -46,6 +46,7 @@ class NginxPlan:
     cache_origins: list[str] = field(default_factory=list)
     cache_keys_mb: int = 32  # 1 MB of keys zone holds about 8,000 keys (NGINX docs)
     cache_max_size: str = "1g"
+    cache_log: bool = False  # one line per answer with its cache status, in cache.log (for the hit rate)
     max_body: str = "1m"  # the API answers 413 beyond 1 MiB too; NGINX stops it before
     client_timeout_s: int = 10
 
@@ -86,6 +87,9 @@ class NginxPlan:
             proxy_cache_lock on;            # concurrent misses of one key make one request
             proxy_cache_lock_timeout 2s;
             add_header X-Cache-Status $upstream_cache_status always;"""
+            if self.cache_log:
+                cache_http += "    log_format atelier_cache $upstream_cache_status;\n"
+                cache_location += f"\n            access_log {f}/cache.log atelier_cache buffer=256k flush=1s;"
             purge_location = f"""
         location ~ ^/purge/(?<purge_key>[^/]+)$ {{
 {allow}

@@ -15,6 +15,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .processes import require_searchable
+
 SYSTEM_USER = "embedded_postgres"
 # Settings of every private server: replication on, and room for the cluster's connections.
 SERVER_SETTINGS = {
@@ -53,10 +55,7 @@ def _give(path: Path) -> None:
     if os.geteuid() != 0:
         return
     entry = pwd.getpwnam(SYSTEM_USER)
-    for parent in path.resolve().parents:
-        if not os.stat(parent).st_mode & 0o001:
-            raise SystemExit(f"{parent} is not searchable by other users, so PostgreSQL (run as {SYSTEM_USER}) "
-                             f"cannot reach {path}: choose a --dir outside it")
+    require_searchable(path, f"PostgreSQL (run as {SYSTEM_USER})")
     for root, dirs, files in os.walk(path):
         os.chown(root, entry.pw_uid, entry.pw_gid)
         for name in dirs + files:

@@ -92,3 +92,11 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
             return
         time.sleep(interval)
     raise RuntimeError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def require_searchable(path: Path, who: str) -> None:
+    """Every folder above `path` must let other users through: `who` runs as another user."""
+    for parent in path.resolve().parents:
+        if not os.stat(parent).st_mode & 0o001:
+            raise SystemExit(f"{parent} is not searchable by other users, so {who} cannot reach {path}: "
+                             "choose a --dir outside it")

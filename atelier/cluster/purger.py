@@ -2,7 +2,8 @@
 
 Registered in `App.change_listeners` when `ATELIER_CACHE_PURGE` names NGINX purge endpoints.
 Each change sends every key of `cachekeys.keys_of_change` to each NGINX, pipelined on one
-kept-alive connection (one round trip per NGINX). 200 (purged) and 404 (was not cached) are
+kept-alive connection (one round trip per NGINX), and again 0.5 s and 5 s later (see
+`_purge_again`). 200 (purged) and 404 (was not cached) are
 both success. Anything else is retried until `timeout`; then the write answers 503 instead of
 201/204: its data is committed, but it cannot be promised that no cached answer hides it.
 """
@@ -81,15 +82,33 @@ class Endpoint:
 
 class NginxPurger:
     def __init__(self, urls: Sequence[str], origins: Sequence[str] = (), timeout: float = 5.0,
-                 io_timeout: float = 1.0) -> None:
+                 io_timeout: float = 1.0, again_after: Sequence[float] = (0.5, 5.0)) -> None:
         self.endpoints = [Endpoint(url) for url in urls]
         self.origins = tuple(origins)
         self.timeout = timeout
         self.io_timeout = io_timeout
+        self.again_after = tuple(again_after)  # seconds after the first purge
+        self._trailing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, product_id: int, question_id: int | None) -> None:
         keys = cachekeys.keys_of_change(product_id, question_id, self.origins)
         await asyncio.gather(*(self._purge(endpoint, keys) for endpoint in self.endpoints))
+        if self.again_after:
+            task = asyncio.get_running_loop().create_task(self._purge_again(keys))
+            self._trailing.add(task)
+            task.add_done_callback(self._trailing.discard)
+
+    async def _purge_again(self, keys: list[str]) -> None:
+        """A cache miss whose read started before the commit can be stored after the purge (its
+        answer was on its way): the same keys are purged again, `again_after` seconds later."""
+        waited = 0.0
+        for delay in self.again_after:
+            await asyncio.sleep(delay - waited)
+            waited = delay
+            try:
+                await asyncio.gather(*(self._purge(endpoint, keys) for endpoint in self.endpoints))
+            except PurgeFailed:
+                pass  # logged; the write was acknowledged after the first purge succeeded
 
     async def _purge(self, endpoint: Endpoint, keys: Sequence[str]) -> None:
         loop = asyncio.get_running_loop()
@@ -109,5 +128,7 @@ class NginxPurger:
                 await asyncio.sleep(delay)
 
     async def close(self) -> None:
+        for task in list(self._trailing):
+            task.cancel()
         for endpoint in self.endpoints:
             endpoint.close()

@@ -48,12 +48,12 @@ class App:
                 state = ReplicaState(settings.database_url, settings.replica_url, settings.replica_name,
                                      settings.replica_max_lag, settings.replica_sync)
                 self.pool = ReplicaReads(settings.replica_url, self.pool, state, size=settings.pool_size)
-        if settings.cache_purge and not self.change_listeners:
-            from ..cluster.purger import NginxPurger
+            if settings.cache_purge:
+                from ..cluster.purger import NginxPurger
 
-            purger = NginxPurger(settings.cache_purge, settings.cache_origins, settings.purge_timeout)
-            self.change_listeners.append(purger)
-            self.on_stop.append(purger.close)
+                purger = NginxPurger(settings.cache_purge, settings.cache_origins, settings.purge_timeout)
+                self.change_listeners.append(purger)
+                self.on_stop.append(purger.close)
 
     async def stop(self) -> None:
         for hook in self.on_stop:

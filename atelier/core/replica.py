@@ -39,6 +39,8 @@ SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
                    WHERE application_name = $1 AND state = 'streaming' AND sync_state = 'sync')
 """
 REPLICA_POLL = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint"
+# A standby cancels a read that blocks the replay of a conflicting change: that read goes to the primary.
+REPLAY_CONFLICTS = (asyncpg.exceptions.TransactionRollbackError, asyncpg.exceptions.QueryCanceledError)
 
 
 class ReplicaState:
@@ -136,6 +138,8 @@ class ReplicaReads(Pool):
                 return await getattr(super(), method)(query, *args)
             except DatabaseUnavailable:
                 self.state.replica_failed()
+            except REPLAY_CONFLICTS:
+                pass  # the replica cancelled the read to replay a change (a load's schema swap)
         return await getattr(self.primary, method)(query, *args)
 
     async def fetchval(self, query: str, *args: Any) -> Any:
