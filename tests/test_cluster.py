@@ -40,11 +40,12 @@ def cluster() -> Iterator[Cluster]:
     env = {"DATABASE_URL": ""}
     try:
         atelier("generate", "--out", str(folder / "data"), "--scale", "0.0005", "--defect-rate", "0", "--quiet")
-        atelier("cluster", "up", "--dir", str(folder / "c"), "--api", "2", "--replica", "--cache",
+        atelier("cluster", "up", "--dir", str(folder / "c"), "--api", "2", "--replica", "--cache", "--no-fsync",
                 "--port", str(port), "--data", str(folder / "data"), env=env, timeout=240)
         yield Cluster(folder / "c")
     finally:
-        atelier("cluster", "down", "--dir", str(folder / "c"), env=env, check=False, timeout=120)
+        down = atelier("cluster", "down", "--dir", str(folder / "c"), env=env, check=False, timeout=120)
+        print(down.stderr)  # which member was slow to stop, if any
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -311,7 +312,7 @@ def test_an_api_process_killed_under_load(cluster: Cluster) -> None:
     run = result["result"]
     failed = run["error_total"] + len(written["other"])
     total = run["sent"] + len(written["acked"]) + len(written["other"])
-    assert total > 3000
+    assert total > 1000
     assert failed / total < 0.001, (run["errors"], written["other"])
     cluster.scale(2)  # replaces the dead process
     assert all(processes.alive(a.pid) for a in state(cluster).apis)
@@ -388,12 +389,13 @@ def test_status_names_every_member(cluster: Cluster) -> None:
     assert "sync" in out
 
 
-def test_replica_on_a_server_without_a_superuser_is_refused_clearly(cluster: Cluster, tmp_path: Path) -> None:
+def test_replica_on_a_server_without_a_superuser_is_refused_clearly(cluster: Cluster) -> None:
     s = state(cluster)
     fetch(s.database_url, "DO $$ BEGIN CREATE ROLE plain LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
     plain = s.database_url.replace("postgres@", "plain@")
-    out = atelier("cluster", "up", "--dir", str(tmp_path / "refused"), "--replica", "--port", str(free_port()),
+    folder = cluster.folder.parent / "refused"
+    out = atelier("cluster", "up", "--dir", str(folder), "--replica", "--port", str(free_port()),
                   env={"DATABASE_URL": plain}, check=False)
     assert out.returncode != 0
     assert "--replica needs a superuser" in out.stderr
-    assert not (tmp_path / "refused" / "cluster.json").exists()  # what it started is stopped and forgotten
+    assert not (folder / "cluster.json").exists()  # what it started is stopped and forgotten

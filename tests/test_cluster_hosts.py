@@ -39,11 +39,12 @@ def hosts() -> Iterator[Cluster]:
     try:
         atelier("generate", "--out", str(folder / "data"), "--scale", "0.0005", "--defect-rate", "0", "--quiet")
         atelier("cluster", "up", "--hosts", "--dir", str(folder / "c"), "--api", "2", "--replica", "--cache",
-                "--port", str(free_port()), "--data", str(folder / "data"), env=env, timeout=240)
+                "--no-fsync", "--port", str(free_port()), "--data", str(folder / "data"), env=env, timeout=240)
         yield Cluster(folder / "c")
     finally:
         if (folder / "c" / "cluster.json").exists():
-            atelier("cluster", "down", "--dir", str(folder / "c"), env=env, check=False, timeout=120)
+            down = atelier("cluster", "down", "--dir", str(folder / "c"), env=env, check=False, timeout=120)
+        print(down.stderr)  # which member was slow to stop, if any
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -79,7 +80,7 @@ def test_an_api_host_killed_under_load(hosts: Cluster) -> None:
     run = result["result"]
     failed = run["error_total"] + len(written["other"])
     total = run["sent"] + len(written["acked"]) + len(written["other"])
-    assert total > 2500
+    assert total > 1000
     assert failed / total < 0.001, (run["errors"], written["other"])
 
 

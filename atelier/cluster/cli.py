@@ -38,6 +38,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--port", type=int, help="NGINX's port (default 3000)")
     p.add_argument("--workers", type=int, default=1, help="Granian workers per API process (default 1)")
     p.add_argument("--max-lag", type=float, default=1.0, help="seconds a replica may lag before reads leave it")
+    p.add_argument("--no-fsync", dest="fsync", action="store_false",
+                   help="private PostgreSQL servers without fsync: for throw-away clusters (tests) only")
     p.add_argument("--data", type=Path, help="load this folder of CSV files into the private primary")
     p.add_argument("--scale", type=float, default=0.01, help="scale of generated data (default 0.01)")
     p.add_argument("--database-url", dest="database_url", help="primary (default: $DATABASE_URL)")
@@ -53,7 +55,8 @@ def main(args: argparse.Namespace, settings: Any) -> None:
         options = Options(api=args.api or 2, replica=args.replica, cache=args.cache, hosts=args.hosts,
                           port=args.port or 3000, database_url=settings.database_url, data=args.data,
                           scale=args.scale, home=settings.home, cache_origins=args.cache_origin,
-                          max_lag=args.max_lag, workers=args.workers, cache_log=args.cache_log)
+                          max_lag=args.max_lag, workers=args.workers, cache_log=args.cache_log,
+                          fsync=args.fsync)
         state = cluster.up(options)
         print(f"cluster up in {cluster.folder}: {state.url} -> {len(state.apis)} API processes"
               + (", replica" if state.replica_url else "") + (", cache" if options.cache else ""))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import socket
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,7 @@ class Options:
     max_lag: float = 1.0
     workers: int = 1  # Granian workers per API process
     cache_log: bool = False  # NGINX logs each answer's cache status (bench/cluster_matrix.py counts hits)
+    fsync: bool = True  # False: private servers without fsync (throw-away clusters: tests)
 
 
 @dataclass
@@ -192,7 +196,8 @@ class Cluster:
         else:
             host = segment.address("pg1") if segment else "127.0.0.1"
             port = PG_PORT_IN_HOST if segment else free_port()
-            primary = Server(self.folder / "primary", host, port, segment.ns("pg1") if segment else None)
+            primary = Server(self.folder / "primary", host, port, segment.ns("pg1") if segment else None,
+                             options.fsync)
             state.primary = {"folder": str(primary.folder), "host": host, "port": port, "netns": primary.netns}
             self.save()
             primary.init_primary(trusted)
@@ -207,7 +212,8 @@ class Cluster:
         asyncio.run(_require_replication_rights(state.database_url))
         host = segment.address("pg2") if segment else "127.0.0.1"
         port = PG_PORT_IN_HOST if segment else free_port()
-        replica = Server(self.folder / "replica", host, port, segment.ns("pg2") if segment else None)
+        replica = Server(self.folder / "replica", host, port, segment.ns("pg2") if segment else None,
+                         options.fsync)
         state.replica = {"folder": str(replica.folder), "host": host, "port": port, "netns": replica.netns}
         state.external_primary_changed = options.database_url is not None
         self.save()
@@ -351,16 +357,18 @@ class Cluster:
 
     def down(self) -> None:
         state = self.state or self.load()
-        if processes.alive(state.nginx_pid):
+        with _timed("nginx"):
             processes.stop(state.nginx_pid, group=False)  # SIGTERM: NGINX's fast shutdown
         for api in state.apis:
-            processes.stop(api.pid)
+            with _timed(api.name):
+                processes.stop(api.pid)
         processes.stop(state.guard_pid)
-        for server in (state.replica, state.primary):
+        for name, server in (("replica", state.replica), ("primary", state.primary)):
             if server is not None:
                 s = Server(Path(server["folder"]), server["host"], server["port"], server["netns"])
                 try:
-                    s.stop()
+                    with _timed(name):
+                        s.stop()
                 except (RuntimeError, OSError) as exc:
                     print(f"atelier cluster: stopping {s.folder}: {exc}", file=sys.stderr)
         if state.external_primary_changed and state.database_url:
@@ -380,6 +388,15 @@ class Cluster:
             _rmtree(self.folder / path)
         self.state_path.unlink(missing_ok=True)
         self.state = None
+
+
+@contextlib.contextmanager
+def _timed(member: str, slow: float = 2.0) -> Iterator[None]:
+    """Says which member took long to stop (a PostgreSQL checkpoint, an API draining)."""
+    started = time.monotonic()
+    yield
+    if time.monotonic() - started > slow:
+        print(f"atelier cluster: stopping {member} took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
 def _namespaces() -> set[str]:

@@ -70,6 +70,7 @@ class Server:
     host: str
     port: int
     netns: str | None = None  # --hosts: the network namespace the server runs in
+    fsync: bool = True  # off only for throw-away servers (tests): a machine crash could corrupt them
 
     @property
     def data(self) -> Path:
@@ -98,7 +99,7 @@ class Server:
 
     def _configure(self, trusted: list[str], extra: dict[str, str]) -> None:
         settings = {**SERVER_SETTINGS, "listen_addresses": self.host, "port": str(self.port),
-                    "unix_socket_directories": "", **extra}
+                    "unix_socket_directories": "", "fsync": "on" if self.fsync else "off", **extra}
         with open(self.data / "postgresql.auto.conf", "a") as conf:  # read last: wins over -R's lines
             conf.write("\n# atelier cluster\n")
             for name, value in settings.items():
