@@ -84,6 +84,13 @@ def wrk_in_background(url: str, path: str, rate: float, duration: float) -> tupl
     return thread, out
 
 
+def failures(run: dict[str, Any]) -> int:
+    """Requests the cluster failed: an error status, a socket error, or no answer at all. Not the
+    requests wrk could not send in time on a busy machine, nor answers later than its timeout."""
+    errors = run["errors"]
+    return sum(errors.get(k, 0) for k in ("status", "connect", "read", "write", "unanswered"))
+
+
 def writer(url: str, stop: threading.Event, prefix: str,
            keep_alive: bool = True) -> tuple[threading.Thread, dict[str, Any]]:
     """POSTs reviews until `stop`; records each acknowledged name and every other answer."""
@@ -233,7 +240,7 @@ def test_reads_go_to_the_replica_and_see_the_writes_before_them(cluster: Cluster
 def test_replica_stopped_reads_continue_from_the_primary(cluster: Cluster) -> None:
     s = state(cluster)
     replica = cluster.database("replica")
-    load, result = wrk_in_background(s.url, "/reviews?product_id={id}&count=7", rate=400, duration=7)
+    load, result = wrk_in_background(s.url, "/reviews?product_id={id}&count=7", rate=300, duration=7)
     stop = threading.Event()
     write, written = writer(s.url, stop, "replica-down-")
     time.sleep(1.5)
@@ -301,7 +308,7 @@ def test_primary_stopped_for_10_seconds(cluster: Cluster) -> None:
 
 def test_an_api_process_killed_under_load(cluster: Cluster) -> None:
     s = state(cluster)
-    load, result = wrk_in_background(s.url, "/reviews/meta?product_id={id}", rate=800, duration=6)
+    load, result = wrk_in_background(s.url, "/reviews?product_id={id}&count=7", rate=300, duration=8)
     stop = threading.Event()
     write, written = writer(s.url, stop, "kill-")
     time.sleep(2)
@@ -310,7 +317,7 @@ def test_an_api_process_killed_under_load(cluster: Cluster) -> None:
     stop.set()
     write.join(60)
     run = result["result"]
-    failed = run["error_total"] + len(written["other"])
+    failed = failures(run) + len(written["other"])
     total = run["sent"] + len(written["acked"]) + len(written["other"])
     assert total > 1000
     assert failed / total < 0.001, (run["errors"], written["other"])
@@ -330,7 +337,7 @@ def readers(url: str, stop: threading.Event, count: int) -> tuple[list[threading
             i = offset
             while not stop.is_set():
                 i += count
-                path = f"/reviews/meta?product_id={i % 100_000 + 1}&count=7"
+                path = f"/reviews?product_id={i % 100_000 + 1}&count=7"  # never cached: every read reaches an API
                 try:
                     try:
                         status = client.get(path).status_code
@@ -382,6 +389,7 @@ def test_nginx_reloaded_with_new_upstream_lists_fails_no_request(cluster: Cluste
 
 def test_status_names_every_member(cluster: Cluster) -> None:
     out = atelier("cluster", "status", "--dir", str(cluster.folder)).stdout
+    print((cluster.folder / "logs" / "syncguard.log").read_text()[-3000:])
     for member in ("nginx", "primary", "replica", "syncguard"):
         assert member in out
     assert "down" not in out

@@ -50,12 +50,22 @@ def keys_of_change(product_id: int, question_id: int | None, origins: Sequence[s
     return keys
 
 
+def fast_fill_pattern(bound_ms: int) -> str:
+    """A regex of NGINX's `$upstream_header_time` ("0.012", seconds) under `bound_ms` (a multiple
+    of 10 ms below one second). Several tries ("0.001, 0.030") never match: not fast."""
+    if bound_ms % 10 or not 10 <= bound_ms < 1000:
+        raise ValueError("the fill bound is a multiple of 10 ms from 10 to 990")
+    tens = "|".join(f"{n:02d}" for n in range(bound_ms // 10))
+    return f"^0\\.(?:{tens})[0-9]$"
+
+
 def _entries(pairs: Iterable[tuple[str, str]]) -> str:
     return "\n".join(f'    "{source}" "{value}";' for source, value in pairs)
 
 
-def nginx_maps(origins: Sequence[str]) -> str:
-    """The `map` blocks that compute `$atelier_cache_key` and `$atelier_cache_skip` (1: bypass)."""
+def nginx_maps(origins: Sequence[str], fill_bound_ms: int) -> str:
+    """The `map` blocks that compute `$atelier_cache_key`, `$atelier_cache_skip` (1: bypass) and
+    `$atelier_slow_fill` (1: an answer that took `fill_bound_ms` or more is not stored)."""
     return f"""\
 # The request's path without the legacy prefix and a trailing slash (answered alike by the API).
 map $uri $atelier_path {{
@@ -114,6 +124,13 @@ map $args $atelier_args_repeated {{
 }}
 map "$request_method:$atelier_args_plain$atelier_args_repeated:$atelier_cache_key" $atelier_cache_skip {{
     "~^(GET|HEAD):10:[^{UNCACHEABLE}]*$" 0;
+    default 1;
+}}
+# Evaluated when the answer's header arrives: only an answer that came within the bound is
+# stored, so every stored answer left NGINX for the API at most that long before it was stored;
+# a write purges again once that long has passed after its commit (purger.py).
+map $upstream_header_time $atelier_slow_fill {{
+    "~{fast_fill_pattern(fill_bound_ms)}" 0;
     default 1;
 }}
 """

@@ -34,6 +34,8 @@ def add_parser(sub: Any) -> None:
                    help="also cache answers to requests from this Origin (repeatable; default: none)")
     p.add_argument("--cache-log", action="store_true",
                    help="log each answer's cache status to DIR/nginx/cache.log (to measure the hit rate)")
+    p.add_argument("--fill-bound-ms", type=int, default=50,
+                   help="the cache stores only answers that came within this; writes wait as long (default 50)")
     p.add_argument("--hosts", action="store_true", help="separate hosts in network namespaces (needs root)")
     p.add_argument("--port", type=int, help="NGINX's port (default 3000)")
     p.add_argument("--workers", type=int, default=1, help="Granian workers per API process (default 1)")
@@ -56,7 +58,7 @@ def main(args: argparse.Namespace, settings: Any) -> None:
                           port=args.port or 3000, database_url=settings.database_url, data=args.data,
                           scale=args.scale, home=settings.home, cache_origins=args.cache_origin,
                           max_lag=args.max_lag, workers=args.workers, cache_log=args.cache_log,
-                          fsync=args.fsync)
+                          fsync=args.fsync, fill_bound_ms=args.fill_bound_ms)
         state = cluster.up(options)
         print(f"cluster up in {cluster.folder}: {state.url} -> {len(state.apis)} API processes"
               + (", replica" if state.replica_url else "") + (", cache" if options.cache else ""))

@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import orjson
 
-from . import nginx, processes
+from . import cachekeys, nginx, processes
 from .netns import Segment, free_subnet
 from .postgres import Server
 
@@ -56,6 +56,7 @@ class Options:
     workers: int = 1  # Granian workers per API process
     cache_log: bool = False  # NGINX logs each answer's cache status (bench/cluster_matrix.py counts hits)
     fsync: bool = True  # False: private servers without fsync (throw-away clusters: tests)
+    fill_bound_ms: int = 50  # the cache stores answers that came within this (purger.py, cachekeys.py)
 
 
 @dataclass
@@ -139,6 +140,10 @@ class Cluster:
         if options.hosts and os.geteuid() != 0:
             raise SystemExit("--hosts creates network namespaces and veth links: run it as root")
         nginx.nginx_binary()
+        try:
+            cachekeys.fast_fill_pattern(options.fill_bound_ms)
+        except ValueError as exc:
+            raise SystemExit(f"--fill-bound-ms: {exc}") from None
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             processes.require_searchable(self.folder / "nginx", "NGINX's workers (user nobody)")
@@ -250,7 +255,8 @@ class Cluster:
             env.update(ATELIER_REPLICA_URL=state.replica_url, ATELIER_REPLICA_NAME=state.standby,
                        ATELIER_REPLICA_MAX_LAG=str(options.max_lag))
         if options.cache:
-            env.update(ATELIER_CACHE_PURGE=state.purge_url, ATELIER_CACHE_ORIGINS=",".join(options.cache_origins))
+            env.update(ATELIER_CACHE_PURGE=state.purge_url, ATELIER_CACHE_ORIGINS=",".join(options.cache_origins),
+                       ATELIER_CACHE_FILL_BOUND_MS=str(options.fill_bound_ms))
         return env
 
     def _start_api(self) -> Api:
@@ -283,7 +289,7 @@ class Cluster:
         return nginx.NginxPlan(folder=self.folder / "nginx", listen=listen, upstreams=[a.address for a in state.apis],
                                purge_listen=purge or urlsplit(state.purge_url).netloc, purge_allow=allow,
                                cache=options.cache, cache_origins=options.cache_origins,
-                               cache_log=options.cache_log)
+                               cache_log=options.cache_log, fill_bound_ms=options.fill_bound_ms)
 
     def _start_nginx(self, options: Options, purge: str) -> None:
         state = self.state
@@ -362,7 +368,8 @@ class Cluster:
         for api in state.apis:
             with _timed(api.name):
                 processes.stop(api.pid)
-        processes.stop(state.guard_pid)
+        with _timed("syncguard"):
+            processes.stop(state.guard_pid)
         for name, server in (("replica", state.replica), ("primary", state.primary)):
             if server is not None:
                 s = Server(Path(server["folder"]), server["host"], server["port"], server["netns"])
@@ -384,8 +391,7 @@ class Cluster:
                     for pid in segment.pids(host):
                         processes.stop(pid, grace=5, group=False)
             segment.remove()
-        for path in ("nginx/cache", "nginx/tmp"):
-            _rmtree(self.folder / path)
+        # logs, data folders and the cache stay in the folder (NGINX's next start drops the cache)
         self.state_path.unlink(missing_ok=True)
         self.state = None
 
@@ -403,12 +409,6 @@ def _namespaces() -> set[str]:
     from .netns import existing_namespaces
 
     return existing_namespaces()
-
-
-def _rmtree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _healthy(url: str) -> bool:

@@ -47,6 +47,7 @@ class NginxPlan:
     cache_keys_mb: int = 32  # 1 MB of keys zone holds about 8,000 keys (NGINX docs)
     cache_max_size: str = "1g"
     cache_log: bool = False  # one line per answer with its cache status, in cache.log (for the hit rate)
+    fill_bound_ms: int = 50  # an answer slower than this is not stored (see cachekeys.nginx_maps)
     max_body: str = "1m"  # the API answers 413 beyond 1 MiB too; NGINX stops it before
     client_timeout_s: int = 10
 
@@ -77,12 +78,12 @@ class NginxPlan:
                 f"    proxy_cache_path {self.cache_dir} levels=1:2 keys_zone=atelier:{self.cache_keys_mb}m\n"
                 f"                     max_size={self.cache_max_size} inactive=10m use_temp_path=off;\n"
                 + "\n".join("    " + line if line else "" for line in
-                            cachekeys.nginx_maps(self.cache_origins).splitlines()) + "\n")
+                            cachekeys.nginx_maps(self.cache_origins, self.fill_bound_ms).splitlines()) + "\n")
             cache_location = """
             proxy_cache atelier;
             proxy_cache_key $atelier_cache_key;
             proxy_cache_bypass $atelier_cache_skip;
-            proxy_no_cache $atelier_cache_skip;
+            proxy_no_cache $atelier_cache_skip $atelier_slow_fill;
             proxy_cache_valid 200 10m;
             proxy_cache_lock on;            # concurrent misses of one key make one request
             proxy_cache_lock_timeout 2s;

@@ -2,10 +2,11 @@
 
 Registered in `App.change_listeners` when `ATELIER_CACHE_PURGE` names NGINX purge endpoints.
 Each change sends every key of `cachekeys.keys_of_change` to each NGINX, pipelined on one
-kept-alive connection (one round trip per NGINX), and again 0.5 s and 5 s later (see
-`_purge_again`). 200 (purged) and 404 (was not cached) are
-both success. Anything else is retried until `timeout`; then the write answers 503 instead of
-201/204: its data is committed, but it cannot be promised that no cached answer hides it.
+kept-alive connection (one round trip per NGINX), twice: at once, and when no answer read
+before the commit can still be on its way to the cache (`NginxPurger.__call__`). 200 (purged)
+and 404 (was not cached) are both success. Anything else is retried until `timeout`; then the
+write answers 503 instead of 201/204: its data is committed, but it cannot be promised that no
+cached answer hides it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from . import cachekeys
 log = logging.getLogger("atelier.cluster")
 
 RETRY_DELAYS = (0.02, 0.05, 0.1, 0.2, 0.5)  # seconds between attempts; the last one repeats
+STORE_MARGIN = 0.05  # seconds an NGINX worker may take from an answer's header to storing it
 MAX_IDLE = 4  # idle connections kept per NGINX
 
 
@@ -82,16 +84,24 @@ class Endpoint:
 
 class NginxPurger:
     def __init__(self, urls: Sequence[str], origins: Sequence[str] = (), timeout: float = 5.0,
-                 io_timeout: float = 1.0, again_after: Sequence[float] = (0.5, 5.0)) -> None:
+                 fill_bound: float = 0.05, io_timeout: float = 1.0, again_after: Sequence[float] = (5.0,)) -> None:
         self.endpoints = [Endpoint(url) for url in urls]
         self.origins = tuple(origins)
         self.timeout = timeout
         self.io_timeout = io_timeout
+        self.fill_bound = fill_bound  # seconds; NGINX's fill_bound_ms
         self.again_after = tuple(again_after)  # seconds after the first purge
         self._trailing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, product_id: int, question_id: int | None) -> None:
+        """Returns when no answer read before the commit can be served any more: the keys are purged
+        at once (the bulk of old answers), and again once every answer that could have been read
+        before the commit has been stored or dropped by NGINX, which stores only answers that came
+        within `fill_bound` of being sent to the API (cachekeys.nginx_maps)."""
+        committed = asyncio.get_running_loop().time()
         keys = cachekeys.keys_of_change(product_id, question_id, self.origins)
+        await asyncio.gather(*(self._purge(endpoint, keys) for endpoint in self.endpoints))
+        await asyncio.sleep(max(0.0, committed + self.fill_bound + STORE_MARGIN - asyncio.get_running_loop().time()))
         await asyncio.gather(*(self._purge(endpoint, keys) for endpoint in self.endpoints))
         if self.again_after:
             task = asyncio.get_running_loop().create_task(self._purge_again(keys))
@@ -99,8 +109,8 @@ class NginxPurger:
             task.add_done_callback(self._trailing.discard)
 
     async def _purge_again(self, keys: list[str]) -> None:
-        """A cache miss whose read started before the commit can be stored after the purge (its
-        answer was on its way): the same keys are purged again, `again_after` seconds later."""
+        """Belt and braces for an NGINX worker that stalled longer than STORE_MARGIN between an
+        answer's header and its store: the keys are purged again `again_after` seconds later."""
         waited = 0.0
         for delay in self.again_after:
             await asyncio.sleep(delay - waited)

@@ -51,10 +51,18 @@ async def guard(dsn: str, name: str, interval: float = 0.1, catch_up_bytes: int 
                 await set_standby(conn, "")
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.info("primary unreachable (%s); trying again", type(exc).__name__)
-            if conn is not None:
-                conn.terminate()
+            _drop(conn)
+            conn = None
+        except Exception:  # the guard must outlive anything: log it and go on
+            log.exception("unexpected error; trying again")
+            _drop(conn)
             conn = None
         await asyncio.sleep(interval)
+
+
+def _drop(conn: asyncpg.Connection | None) -> None:
+    if conn is not None and not conn.is_closed():
+        conn.terminate()
 
 
 def main(argv: list[str] | None = None) -> None:

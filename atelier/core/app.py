@@ -51,7 +51,8 @@ class App:
             if settings.cache_purge:
                 from ..cluster.purger import NginxPurger
 
-                purger = NginxPurger(settings.cache_purge, settings.cache_origins, settings.purge_timeout)
+                purger = NginxPurger(settings.cache_purge, settings.cache_origins, settings.purge_timeout,
+                                     settings.cache_fill_bound_ms / 1000)
                 self.change_listeners.append(purger)
                 self.on_stop.append(purger.close)
 

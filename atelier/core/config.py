@@ -51,6 +51,7 @@ class Settings:
     cache_purge: list[str] = field(default_factory=lambda: _env_list("ATELIER_CACHE_PURGE"))
     cache_origins: list[str] = field(default_factory=lambda: _env_list("ATELIER_CACHE_ORIGINS"))
     purge_timeout: float = field(default_factory=lambda: _env_float("ATELIER_PURGE_TIMEOUT", 5.0))
+    cache_fill_bound_ms: int = field(default_factory=lambda: _env_int("ATELIER_CACHE_FILL_BOUND_MS", 50))
 
     @classmethod
     def from_env(cls) -> Settings:
