@@ -1,10 +1,12 @@
-"""What read-your-writes through a synchronous replica costs a write: POST /reviews latency through
-two clusters side by side, one with `--replica` (commits wait for the replica to apply them:
-synchronous_commit = remote_apply) and one without, batches alternated, medians of the batches.
+"""What read-your-writes through a synchronous replica, and the never-stale cache, cost a write:
+POST /reviews latency through three clusters side by side: without a replica, with `--replica`
+(commits wait for the replica to apply them: synchronous_commit = remote_apply), and with
+`--replica --cache` (the write also purges NGINX twice around its fill bound); batches
+alternated, medians of the batches.
 
     python bench/replica_write_latency.py --data /work/data/s01-clean --rounds 5 --writes 200
 
-Both clusters load --data into a private primary of their own; writes are sequential (one at a
+Every cluster loads --data into a private primary of their own; writes are sequential (one at a
 time: the latency of one write, not the throughput of many).
 """
 
@@ -39,7 +41,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="atelier-rwl-"))
     work.chmod(0o755)
     env = {**os.environ, "DATABASE_URL": ""}
-    clusters = {"replica (remote_apply)": ["--replica"], "no replica": []}
+    clusters = {"no replica": [], "replica (remote_apply)": ["--replica"],
+                "replica + cache (two purges, 50 ms fill bound)": ["--replica", "--cache"]}
     urls: dict[str, str] = {}
     try:
         for i, (name, flags) in enumerate(clusters.items()):
