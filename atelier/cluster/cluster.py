@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import orjson
 
-from . import cachekeys, nginx, processes
+from . import admin, cachekeys, nginx, processes
 from .netns import Segment, free_subnet
 from .postgres import Server
 
@@ -207,14 +207,14 @@ class Cluster:
             self.save()
             primary.init_primary(trusted)
             primary.start()
-            asyncio.run(_create_database(primary.url(), "atelier"))
+            asyncio.run(admin.create_database(primary.url(), "atelier"))
             state.database_url = primary.url("atelier")
             self.save()
             self._load(options, state.database_url)
             primary_host, primary_port = host, port
         if not options.replica:
             return
-        asyncio.run(_require_replication_rights(state.database_url))
+        asyncio.run(admin.require_replication_rights(state.database_url))
         host = segment.address("pg2") if segment else "127.0.0.1"
         port = PG_PORT_IN_HOST if segment else free_port()
         replica = Server(self.folder / "replica", host, port, segment.ns("pg2") if segment else None,
@@ -222,7 +222,7 @@ class Cluster:
         state.replica = {"folder": str(replica.folder), "host": host, "port": port, "netns": replica.netns}
         state.external_primary_changed = options.database_url is not None
         self.save()
-        asyncio.run(_set_primary(state.database_url, {"synchronous_commit": "remote_apply"}))
+        asyncio.run(admin.set_primary(state.database_url, {"synchronous_commit": "remote_apply"}))
         replica.init_replica(primary_host, primary_port, state.standby, trusted)
         replica.start()
         state.replica_url = urlunsplit(urlsplit(state.database_url)._replace(netloc=f"postgres@{host}:{port}"))
@@ -230,7 +230,7 @@ class Cluster:
         state.guard_pid = processes.spawn(guard, self.logs / "syncguard.log", dict(os.environ),
                                           segment.ns("pg1") if segment else None)
         self.save()
-        processes.wait_until(lambda: asyncio.run(_standby_synchronous(state.database_url, state.standby)), 120,
+        processes.wait_until(lambda: asyncio.run(admin.standby_synchronous(state.database_url, state.standby)), 120,
                              "the replica to stream as a synchronous standby", interval=0.3)
 
     def _load(self, options: Options, database_url: str) -> None:
@@ -349,7 +349,7 @@ class Cluster:
             ok = processes.alive(api.pid) and _healthy(f"http://{api.address}/health")
             rows.append({"member": api.name, "where": api.address + (f" ({api.netns})" if api.netns else ""),
                          "pid": api.pid, "health": "ok" if ok else "down", "detail": ""})
-        primary, replica = asyncio.run(_database_status(state.database_url, state.replica_url, state.standby))
+        primary, replica = asyncio.run(admin.database_status(state.database_url, state.replica_url, state.standby))
         rows.append({"member": "primary", "where": _where(state.database_url), "pid": _server_pid(state.primary),
                      "health": primary[0], "detail": primary[1]})
         if state.replica_url:
@@ -380,7 +380,7 @@ class Cluster:
                     print(f"atelier cluster: stopping {s.folder}: {exc}", file=sys.stderr)
         if state.external_primary_changed and state.database_url:
             try:
-                asyncio.run(_reset_primary(state.database_url))
+                asyncio.run(admin.reset_primary(state.database_url))
             except (OSError, asyncpg.PostgresError) as exc:
                 print(f"atelier cluster: could not reset the primary's settings: {exc}", file=sys.stderr)
         segment = Segment(**state.segment) if state.segment else None
@@ -438,88 +438,3 @@ def _nginx_status(purge_url: str) -> str:
     except httpx.HTTPError:
         return ""
     return " ".join(text.split()[:3])  # "Active connections: N"
-
-
-async def _create_database(url: str, name: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _require_replication_rights(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        superuser = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    finally:
-        await conn.close()
-    if not superuser:
-        raise SystemExit(
-            "--replica needs a superuser in DATABASE_URL: the replica is copied with pg_basebackup (the REPLICATION "
-            "right and a `host replication` line in pg_hba.conf for this machine), and commits are made to wait for "
-            "it (ALTER SYSTEM synchronous_commit and synchronous_standby_names, reset by `down`)")
-
-
-async def _set_primary(url: str, settings: dict[str, str]) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        for name, value in settings.items():
-            await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-        await conn.execute("SELECT pg_reload_conf()")
-    finally:
-        await conn.close()
-
-
-async def _reset_primary(url: str) -> None:
-    conn = await asyncpg.connect(url, timeout=5)
-    try:
-        await conn.execute("ALTER SYSTEM RESET synchronous_commit")
-        await conn.execute("ALTER SYSTEM RESET synchronous_standby_names")
-        await conn.execute("SELECT pg_reload_conf()")
-    finally:
-        await conn.close()
-
-
-async def _standby_synchronous(url: str, name: str) -> bool:
-    try:
-        conn = await asyncpg.connect(url, timeout=2)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    try:
-        return bool(await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = $1 AND sync_state = 'sync')",
-            name))
-    finally:
-        await conn.close()
-
-
-async def _database_status(primary_url: str, replica_url: str, standby: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    primary = ("down", "")
-    replica = ("", "")
-    try:
-        conn = await asyncpg.connect(primary_url, timeout=2)
-        try:
-            row = await conn.fetchrow(
-                "SELECT state, sync_state, replay_lag,"
-                " pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS behind"
-                " FROM pg_stat_replication WHERE application_name = $1", standby)
-            sync = await conn.fetchval("SELECT current_setting('synchronous_standby_names')")
-            primary = ("ok", f"synchronous_standby_names={sync!r}" if replica_url else "")
-            if row is not None:
-                lag = row["replay_lag"].total_seconds() if row["replay_lag"] is not None else 0.0
-                replica = ("ok", f"{row['state']}, {row['sync_state']}, {row['behind']} bytes behind, "
-                                 f"replay lag {lag * 1000:.1f} ms")
-        finally:
-            await conn.close()
-    except (OSError, asyncpg.PostgresError, TimeoutError):
-        pass
-    if replica_url and not replica[0]:
-        try:
-            conn = await asyncpg.connect(replica_url, timeout=2)
-            await conn.close()
-            replica = ("ok", "not streaming")
-        except (OSError, asyncpg.PostgresError, TimeoutError):
-            replica = ("down", "")
-    return primary, replica
