@@ -407,3 +407,12 @@ def test_replica_on_a_server_without_a_superuser_is_refused_clearly(cluster: Clu
     assert out.returncode != 0
     assert "--replica needs a superuser" in out.stderr
     assert not (folder / "cluster.json").exists()  # what it started is stopped and forgotten
+
+
+def test_a_port_in_use_is_named_before_anything_starts(cluster: Cluster) -> None:
+    taken = int(state(cluster).url.rsplit(":", 1)[1])  # this module's cluster holds it
+    folder = cluster.folder.parent / "second"
+    out = atelier("cluster", "up", "--dir", str(folder), "--port", str(taken), env={"DATABASE_URL": ""}, check=False)
+    assert out.returncode != 0
+    assert f"port {taken} is in use" in out.stderr
+    assert not (folder / "cluster.json").exists()

@@ -139,6 +139,9 @@ class Cluster:
                              "then starts a private primary and loads --data or generated data into it)")
         if options.hosts and os.geteuid() != 0:
             raise SystemExit("--hosts creates network namespaces and veth links: run it as root")
+        if not options.hosts and not _port_free(options.port):
+            raise SystemExit(f"port {options.port} is in use (another service, or another cluster): "
+                             "pass --port with a free one")
         nginx.nginx_binary()
         try:
             cachekeys.fast_fill_pattern(options.fill_bound_ms)
@@ -394,6 +397,15 @@ class Cluster:
         # logs, data folders and the cache stay in the folder (NGINX's next start drops the cache)
         self.state_path.unlink(missing_ok=True)
         self.state = None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @contextlib.contextmanager
