@@ -45,13 +45,13 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=5, help="closed-loop seconds before each measured run")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--mix", default="shopper")
-    p.add_argument("--ids", default="uniform")
+    p.add_argument("--ids", default="uniform", help="uniform, recent (the last 10%% of ids) or uniform,recent")
     p.add_argument("--max-id", type=int, help="highest product id (default: counted in the database)")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "bench" / "cluster_matrix")
     args = p.parse_args()
 
-    configs = [(n, c == "on", r == "on") for n, r, c in itertools.product(
-        [int(x) for x in args.apis.split(",")], args.replica.split(","), args.cache.split(","))]
+    configs = [(n, c == "on", r == "on", ids) for ids, n, r, c in itertools.product(
+        args.ids.split(","), [int(x) for x in args.apis.split(",")], args.replica.split(","), args.cache.split(","))]
     work = Path(tempfile.mkdtemp(prefix="atelier-matrix-"))
     work.chmod(0o755)  # the private PostgreSQL servers run as another user
     primary = None
@@ -70,16 +70,17 @@ def main() -> None:
         results: dict[str, list[dict[str, Any]]] = {}
         for run in range(args.runs):
             order = configs[run % len(configs):] + configs[: run % len(configs)]
-            for apis, cache, replica in order:
-                name = f"api{apis}{'-cache' if cache else ''}{'-replica' if replica else ''}"
+            for apis, cache, replica, ids in order:
+                name = (f"api{apis}{'-cache' if cache else ''}{'-replica' if replica else ''}"
+                        + (f" ({ids} ids)" if "," in args.ids else ""))
                 flags = ["--api", str(apis), *(["--cache", "--cache-log"] if cache else []),
                          *(["--replica"] if replica else [])]
                 results.setdefault(name, []).append(
-                    measure(args, work, name, run, flags, {"DATABASE_URL": database_url}, max_id))
+                    measure(args, work, name, run, flags, {"DATABASE_URL": database_url}, max_id, ids))
         if args.hosts:
             flags = ["--hosts", "--api", "2", "--cache", "--cache-log", "--replica", "--data", str(args.data)]
             results["hosts-api2-cache-replica"] = [measure(args, work, "hosts", 0, flags, {"DATABASE_URL": ""},
-                                                           max_id, remote=True)]
+                                                           max_id, args.ids.split(",")[0], remote=True)]
     finally:
         if primary is not None:
             primary.stop()
@@ -96,19 +97,20 @@ def main() -> None:
 
 
 def measure(args: Any, work: Path, name: str, run: int, flags: list[str], env: dict[str, str], max_id: int,
-            remote: bool = False) -> dict[str, Any]:
+            ids: str, remote: bool = False) -> dict[str, Any]:
     folder = work / "cluster"
     port = free_port()
     _run([*ATELIER, "cluster", "up", "--dir", str(folder), "--port", str(port), *flags], env)
     try:
         url = subprocess.run([sys.executable, "-c", "import json,sys; print(json.load(open(sys.argv[1]))['url'])",
                               str(folder / "cluster.json")], capture_output=True, text=True).stdout.strip()
-        common = ["--mix", args.mix, "--ids", args.ids, "--max-id", str(max_id), "--connections",
+        common = ["--mix", args.mix, "--ids", ids, "--max-id", str(max_id), "--connections",
                   str(args.connections), *(["--allow-remote"] if remote else []), "--no-html"]
-        loadtest(url, args.out / "runs", f"{name}-warmup", "max", "--duration", str(args.warmup), *common)
+        slug = name.replace(" ", "-").replace("(", "").replace(")", "")
+        loadtest(url, args.out / "runs", f"{slug}-warmup", "max", "--duration", str(args.warmup), *common)
         log = folder / "nginx" / "cache.log"
         before = _lines(log)
-        result = loadtest(url, args.out / "runs", f"{name}-{run}", "max", "--duration", str(args.duration), *common)
+        result = loadtest(url, args.out / "runs", f"{slug}-{run}", "max", "--duration", str(args.duration), *common)
         hit_rate = _hit_rate(log, before) if "--cache" in flags else None
     finally:
         _run([*ATELIER, "cluster", "down", "--dir", str(folder)], env)
