@@ -39,7 +39,9 @@ def main() -> None:
     p.add_argument("--apis", default="1,2,4", help="API process counts (default 1,2,4)")
     p.add_argument("--cache", default="off,on", help="off, on or off,on (default)")
     p.add_argument("--replica", default="off,on", help="off, on or off,on (default)")
-    p.add_argument("--hosts", action="store_true", help="also once with --hosts (root; loads --data on its host)")
+    p.add_argument("--hosts", action="store_true", help="also once with --hosts (root; loads --data, or "
+                                                        "--hosts-data, into the primary on its host)")
+    p.add_argument("--hosts-data", type=Path, help="the CSV folder for --hosts (default --data)")
     p.add_argument("--runs", type=int, default=1, help="rounds over the matrix, order rotated; medians (default 1)")
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--warmup", type=float, default=5, help="closed-loop seconds before each measured run")
@@ -78,7 +80,10 @@ def main() -> None:
                 results.setdefault(name, []).append(
                     measure(args, work, name, run, flags, {"DATABASE_URL": database_url}, max_id, ids))
         if args.hosts:
-            flags = ["--hosts", "--api", "2", "--cache", "--cache-log", "--replica", "--data", str(args.data)]
+            hosts_data = args.hosts_data or args.data
+            if hosts_data is None:
+                raise SystemExit("--hosts loads its own primary: pass --hosts-data with --database-url")
+            flags = ["--hosts", "--api", "2", "--cache", "--cache-log", "--replica", "--data", str(hosts_data)]
             results["hosts-api2-cache-replica"] = [measure(args, work, "hosts", 0, flags, {"DATABASE_URL": ""},
                                                            max_id, args.ids.split(",")[0], remote=True)]
     finally:

@@ -368,6 +368,7 @@ class Cluster:
         state = self.state or self.load()
         with _timed("nginx"):
             processes.stop(state.nginx_pid, group=False)  # SIGTERM: NGINX's fast shutdown
+        nginx.unmount_cache(self._plan())
         for api in state.apis:
             with _timed(api.name):
                 processes.stop(api.pid)
@@ -394,7 +395,7 @@ class Cluster:
                     for pid in segment.pids(host):
                         processes.stop(pid, grace=5, group=False)
             segment.remove()
-        # logs, data folders and the cache stay in the folder (NGINX's next start drops the cache)
+        # logs and data folders stay in the folder; the cache's memory is freed above
         self.state_path.unlink(missing_ok=True)
         self.state = None
 

@@ -206,7 +206,10 @@ def check(plan: NginxPlan, netns: str | None = None) -> None:
 def start(plan: NginxPlan, netns: str | None = None) -> int:
     """Starts NGINX (it daemonizes); returns the master's pid. A cache left by an earlier run is
     dropped first: no write purged it while NGINX was not running."""
+    unmount_cache(plan)
     shutil.rmtree(plan.cache_dir, ignore_errors=True)
+    if plan.cache:
+        _mount_cache(plan)
     plan.write()
     check(plan, netns)
     result = _nginx(plan, netns=netns)
@@ -223,3 +226,24 @@ def reload(plan: NginxPlan, netns: str | None = None) -> None:
     result = _nginx(plan, "-s", "reload", netns=netns)
     if result.returncode != 0:
         raise RuntimeError(f"nginx reload failed:\n{result.stderr}")
+
+
+def _mount_cache(plan: NginxPlan) -> None:
+    """As root, the cache lives in memory (tmpfs) at its place under the cluster's folder: NGINX
+    writes cache files from its event loop, and a disk busy with other writes stalls the whole
+    worker (docs/cluster.md, Figures). ATELIER_CACHE_ON_DISK=1 keeps it on disk, to compare."""
+    plan.cache_dir.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or os.environ.get("ATELIER_CACHE_ON_DISK") == "1":
+        return
+    size = plan.cache_max_size.lower()
+    megabytes = int(size[:-1]) * (1024 if size.endswith("g") else 1) if size[-1] in "gm" else int(size) >> 20
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes + 64}m,mode=0755", "atelier-cache",
+                    str(plan.cache_dir)], check=True, capture_output=True, timeout=30)
+
+
+def unmount_cache(plan: NginxPlan) -> None:
+    target = str(plan.cache_dir.resolve())
+    with open("/proc/self/mounts") as mounts:
+        mounted = any(line.split()[1] == target for line in mounts)
+    if mounted:
+        subprocess.run(["umount", target], capture_output=True, timeout=30)
