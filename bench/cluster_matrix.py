@@ -37,7 +37,8 @@ def main() -> None:
     source.add_argument("--data", type=Path, help="CSV folder loaded once into a private primary")
     source.add_argument("--database-url", help="use this primary (superuser for --replica on)")
     p.add_argument("--apis", default="1,2,4", help="API process counts (default 1,2,4)")
-    p.add_argument("--cache", default="off,on", help="off, on or off,on (default)")
+    p.add_argument("--cache", default="off,on",
+                   help="off, on, disk (on, but on disk instead of a tmpfs) or a list (default off,on)")
     p.add_argument("--replica", default="off,on", help="off, on or off,on (default)")
     p.add_argument("--hosts", action="store_true", help="also once with --hosts (root; loads --data, or "
                                                         "--hosts-data, into the primary on its host)")
@@ -52,7 +53,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "bench" / "cluster_matrix")
     args = p.parse_args()
 
-    configs = [(n, c == "on", r == "on", ids) for ids, n, r, c in itertools.product(
+    configs = [(n, c, r == "on", ids) for ids, n, r, c in itertools.product(
         args.ids.split(","), [int(x) for x in args.apis.split(",")], args.replica.split(","), args.cache.split(","))]
     work = Path(tempfile.mkdtemp(prefix="atelier-matrix-"))
     work.chmod(0o755)  # the private PostgreSQL servers run as another user
@@ -73,12 +74,12 @@ def main() -> None:
         for run in range(args.runs):
             order = configs[run % len(configs):] + configs[: run % len(configs)]
             for apis, cache, replica, ids in order:
-                name = (f"api{apis}{'-cache' if cache else ''}{'-replica' if replica else ''}"
-                        + (f" ({ids} ids)" if "," in args.ids else ""))
-                flags = ["--api", str(apis), *(["--cache", "--cache-log"] if cache else []),
+                name = (f"api{apis}{'' if cache == 'off' else '-cache'}{'-disk' if cache == 'disk' else ''}"
+                        f"{'-replica' if replica else ''}" + (f" ({ids} ids)" if "," in args.ids else ""))
+                flags = ["--api", str(apis), *([] if cache == "off" else ["--cache", "--cache-log"]),
                          *(["--replica"] if replica else [])]
-                results.setdefault(name, []).append(
-                    measure(args, work, name, run, flags, {"DATABASE_URL": database_url}, max_id, ids))
+                env = {"DATABASE_URL": database_url, "ATELIER_CACHE_ON_DISK": "1" if cache == "disk" else "0"}
+                results.setdefault(name, []).append(measure(args, work, name, run, flags, env, max_id, ids))
         if args.hosts:
             hosts_data = args.hosts_data or args.data
             if hosts_data is None:
