@@ -113,10 +113,14 @@ def measure(args: Any, work: Path, name: str, run: int, flags: list[str], env: d
         common = ["--mix", args.mix, "--ids", ids, "--max-id", str(max_id), "--connections",
                   str(args.connections), *(["--allow-remote"] if remote else []), "--no-html"]
         slug = name.replace(" ", "-").replace("(", "").replace(")", "")
-        loadtest(url, args.out / "runs", f"{slug}-warmup", "max", "--duration", str(args.warmup), *common)
+        # the warm-up draws other ids than the run (another seed): it warms PostgreSQL and NGINX,
+        # but does not fill the cache with the very URLs the run will ask for
+        loadtest(url, args.out / "runs", f"{slug}-warmup", "max", "--duration", str(args.warmup),
+                 "--seed", str(1000 + run), *common)
         log = folder / "nginx" / "cache.log"
         before = _lines(log)
-        result = loadtest(url, args.out / "runs", f"{slug}-{run}", "max", "--duration", str(args.duration), *common)
+        result = loadtest(url, args.out / "runs", f"{slug}-{run}", "max", "--duration", str(args.duration),
+                          "--seed", str(1 + run), *common)
         hit_rate = _hit_rate(log, before) if "--cache" in flags else None
     finally:
         _run([*ATELIER, "cluster", "down", "--dir", str(folder)], env)
