@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cart.commands import add_parser as add_cart
 
     add_cart(sub)  # atelier cart tokens | rotate-key
+    from .cluster.cli import add_parser as add_cluster
+
+    add_cluster(sub)  # atelier cluster up | status | scale | down
     return parser
 
 

@@ -50,6 +50,25 @@ class App:
         if self.settings.database_url and self.pool is None:
             self.pool = Pool(self.settings.database_url, size=self.settings.pool_size)
             self.write_pool = Pool(self.settings.database_url, size=self.settings.write_pool_size)
+            self._start_cluster_parts()
+
+    def _start_cluster_parts(self) -> None:
+        """`atelier cluster`'s parts of an API process: reads from a replica, purges of NGINX caches."""
+        settings = self.settings
+        assert settings.database_url and self.pool is not None
+        if settings.replica_url:
+            from .replica import ReplicaReads, ReplicaState
+
+            state = ReplicaState(settings.database_url, settings.replica_url, settings.replica_name,
+                                 settings.replica_max_lag, settings.replica_sync)
+            self.pool = ReplicaReads(settings.replica_url, self.pool, state, size=settings.pool_size)
+        if settings.cache_purge:
+            from ..cluster.purger import NginxPurger
+
+            purger = NginxPurger(settings.cache_purge, settings.cache_origins, settings.purge_timeout,
+                                 settings.cache_fill_bound_ms / 1000)
+            self.change_listeners.append(purger)
+            self.on_stop.append(purger.close)
 
     async def stop(self) -> None:
         for hook in self.on_stop:

@@ -29,6 +29,16 @@ def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 @dataclass
 class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL") or None)
+    # A streaming replica for reads (atelier/core/replica.py) and the NGINX caches to purge before
+    # a write is acknowledged (atelier/cluster/purger.py); `atelier cluster up` sets them.
+    replica_url: str | None = field(default_factory=lambda: os.environ.get("ATELIER_REPLICA_URL") or None)
+    replica_name: str = field(default_factory=lambda: os.environ.get("ATELIER_REPLICA_NAME", "atelier_replica"))
+    replica_max_lag: float = field(default_factory=lambda: _env_float("ATELIER_REPLICA_MAX_LAG", 1.0))
+    replica_sync: bool = field(default_factory=lambda: os.environ.get("ATELIER_REPLICA_SYNC", "1") != "0")
+    cache_purge: list[str] = field(default_factory=lambda: _env_list("ATELIER_CACHE_PURGE"))
+    cache_origins: list[str] = field(default_factory=lambda: _env_list("ATELIER_CACHE_ORIGINS"))
+    purge_timeout: float = field(default_factory=lambda: _env_float("ATELIER_PURGE_TIMEOUT", 5.0))
+    cache_fill_bound_ms: int = field(default_factory=lambda: _env_int("ATELIER_CACHE_FILL_BOUND_MS", 50))
     host: str = field(default_factory=lambda: os.environ.get("ATELIER_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: _env_int("ATELIER_PORT", 3000))
     workers: int = field(default_factory=lambda: _env_int("ATELIER_WORKERS", 1))
@@ -76,3 +86,18 @@ def export(settings: Settings) -> None:
         value = getattr(settings, attr)
         if value is not None:
             os.environ[name] = str(value)
+
+
+# Read by the cluster's settings above (their defaults are computed when Settings is made).
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
