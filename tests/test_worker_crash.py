@@ -17,10 +17,20 @@ from conftest import Server, atelier
 
 
 def workers_of(pid: int) -> set[int]:
+    """Granian's worker processes: the server's forked children, not the preparer (preparer.py) nor
+    multiprocessing's resource tracker, which are started with their own command lines."""
     children: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         children.update(int(c) for c in (task / "children").read_text().split())
-    return children
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return {child for child in children if _cmdline(child) == own}
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return b""
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (bench/install-tools.sh)")
