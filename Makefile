@@ -3,13 +3,17 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install tools bench clean
+.PHONY: run test lint install tools bench clean
 
 run: install            ## embedded PostgreSQL + a generated data set + the API on :3000
 	$(BIN)/atelier up
 
-test: install tools     ## the whole test suite (real PostgreSQL, real HTTP server)
+test: install tools lint ## the linter, the type checker, the whole test suite (real PostgreSQL, real HTTP server)
 	$(BIN)/python -m pytest -q
+
+lint: install           ## ruff and mypy (settings in pyproject.toml)
+	$(BIN)/ruff check atelier tests bench
+	$(BIN)/mypy
 
 install: $(VENV)/.installed
 

@@ -75,8 +75,9 @@ def wrk_in_background(url: str, path: str, rate: float, duration: float) -> tupl
     out: dict[str, Any] = {}
 
     def go() -> None:
-        out["result"] = run_rate(Options(url=url, mix=path, max_id=1_000_000, duration=duration, rate=rate,
-                                         timeout=5.0))
+        options = Options(url=url, mix=path, id_ranges={"product": (1, 1_000_000)}, duration=duration, rate=rate,
+                          timeout=5.0)
+        out["result"] = run_rate(options)
 
     thread = threading.Thread(target=go)
     thread.start()

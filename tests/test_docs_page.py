@@ -41,7 +41,8 @@ def test_a_request_tried_from_the_page_succeeds(server: Server) -> None:
         product = "operations-products-get_products_product_id"
         _try(browser, product)
         field = f"#{product} tr[data-param-name=\"product_id\"] input"
-        assert browser.evaluate(f"document.querySelector('{field}').value") == "1"  # the declared example, filled in
+        # the declared example, filled in (waited for: the parameter rows render after the button)
+        assert browser.wait_for(f"(document.querySelector('{field}') || {{}}).value") == "1"
         browser.evaluate(f"document.querySelector('#{product} button.execute').click(), true")
         assert _status(browser, product) == "200"
         shown = browser.evaluate(f"document.querySelector('#{product} .live-responses-table .microlight').textContent")
@@ -49,7 +50,8 @@ def test_a_request_tried_from_the_page_succeeds(server: Server) -> None:
 
         interaction = "operations-interactions-post_interactions"
         _try(browser, interaction)
-        example = browser.evaluate(f"document.querySelector('#{interaction} textarea.body-param__text').value")
+        body = f"#{interaction} textarea.body-param__text"
+        example = browser.wait_for(f"(document.querySelector('{body}') || {{}}).value")
         assert '"widget": "overview"' in example  # the declared example body, ready to send
         browser.evaluate(f"document.querySelector('#{interaction} button.execute').click(), true")
         assert _status(browser, interaction) == "201"
