@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.config import Settings
 from . import cachekeys
 
 PURGE_MODULE = Path("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so")
@@ -50,6 +51,10 @@ class NginxPlan:
     fill_bound_ms: int = 50  # an answer slower than this is not stored (see cachekeys.nginx_maps)
     max_body: str = "1m"  # the API answers 413 beyond 1 MiB too; NGINX stops it before
     client_timeout_s: int = 10
+    # Idle connections to the API processes are closed by NGINX before the API closes them (its
+    # ATELIER_HEADER_TIMEOUT, 5 s by default, cuts a connection idle that long): a request sent on
+    # a connection the API is closing would fail, and a POST is never retried.
+    upstream_idle_s: int = field(default_factory=lambda: max(1, Settings.from_env().header_timeout - 1))
 
     @property
     def conf_path(self) -> Path:
@@ -136,7 +141,7 @@ http {{
 {servers}
         keepalive 64;                       # idle connections kept to the API processes, per worker
         keepalive_requests 100000;
-        keepalive_timeout 60s;
+        keepalive_timeout {self.upstream_idle_s}s;   # below the API's header timeout
     }}
 {cache_http}
     server {{
