@@ -4,11 +4,12 @@ a sku that exists (one statement, so one round trip)."""
 from __future__ import annotations
 
 from ..core.app import App
+from ..products.tables import SKU
 
 CART = ("SELECT sku_id, count(*)::int AS count FROM cart.cart WHERE user_session = $1 AND active "
         "GROUP BY sku_id ORDER BY sku_id")
 ADD = ("INSERT INTO cart.cart (user_session, sku_id) SELECT $1, $2 "
-       "WHERE EXISTS (SELECT 1 FROM products.sku WHERE id = $2)")
+       f"WHERE EXISTS (SELECT 1 FROM {SKU} WHERE id = $2)")
 
 
 async def cart(app: App, session: str) -> list[tuple[int, int]]:

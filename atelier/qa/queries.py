@@ -13,6 +13,7 @@ from ..core.app import App
 from ..core.batching import KeyedReader
 from ..core.db import Pool
 from ..core.per_app import PerApp
+from ..products.tables import PRODUCT
 from .contract import NewAnswer, NewQuestion
 from .documents import REBUILD_PRODUCT, REBUILD_QUESTION
 
@@ -42,7 +43,7 @@ CREATE OR REPLACE FUNCTION qa.add_question(integer, text, text, text) RETURNS bo
 DECLARE
     new_question integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM products.product WHERE id = $1) THEN
+    IF NOT EXISTS (SELECT 1 FROM {PRODUCT} WHERE id = $1) THEN
         RETURN false;
     END IF;
     PERFORM qa.lock_product($1);

@@ -11,6 +11,7 @@ from ..core.app import App
 from ..core.batching import KeyedReader
 from ..core.db import Pool
 from ..core.per_app import PerApp
+from ..products.tables import PRODUCT
 from .contract import NewReview
 from .documents import REBUILD_ALL, REBUILD_META, RELIST, UNLIST, empty_meta
 from .documents import meta as meta_document
@@ -113,7 +114,7 @@ CREATE OR REPLACE FUNCTION reviews.add_review(integer, integer, text, text, bool
 DECLARE
     new_review integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM products.product WHERE id = $1)
+    IF NOT EXISTS (SELECT 1 FROM {PRODUCT} WHERE id = $1)
        OR EXISTS (SELECT 1 FROM unnest($9) AS c(id)
                   WHERE NOT EXISTS (SELECT 1 FROM reviews.characteristic WHERE id = c.id AND product_id = $1)) THEN
         RETURN NULL;
