@@ -50,7 +50,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
-        if "%(default)" in text or action.default in (None, False, argparse.SUPPRESS) or action.required:
+        if "default" in text or action.nargs == 0:  # the help says it already, or a flag (no value)
+            return text
+        if action.default in (None, False, argparse.SUPPRESS) or action.required:
             return text
         if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
             return text
