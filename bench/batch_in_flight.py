@@ -10,7 +10,9 @@ p99, and the ratio of requests/s to the first value.
 
 from __future__ import annotations
 
+import statistics
 from contextlib import ExitStack
+from typing import Any
 
 from common import (
     ROOT,
@@ -57,12 +59,13 @@ def main() -> None:
                     p99[v, mix].append(r["latency_ms"]["p99"])
                     print(f"  run {i + 1} {mix:<14} in flight {v:>2}  {r['requests_per_s']:>10,.1f} requests/s  "
                           f"p99 {r['latency_ms']['p99']:.2f} ms  errors {100 * r['error_rate']:.2f}%", flush=True)
-    rows = [["endpoint", "in flight", "requests/s", "p99 ms", f"ratio to {values[0]}", "runs (requests/s)"]]
+    rows: list[list[Any]] = [["endpoint", "in flight", "requests/s", "p99 ms", f"ratio to {values[0]}",
+                              "runs (requests/s)"]]
     summary = {}
     for mix in mixes:
-        base = median(rps[values[0], mix])
+        base = statistics.median(rps[values[0], mix])  # every run gives a figure
         for v in values:
-            m = median(rps[v, mix])
+            m = statistics.median(rps[v, mix])
             rows.append([mix, v, m, median(p99[v, mix]), f"{m / base:.2f}",
                          " ".join(f"{x:,.0f}" for x in rps[v, mix])])
             summary[f"{mix}/{v}"] = {"requests_per_s": m, "p99_ms": median(p99[v, mix]), "runs": rps[v, mix]}

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from common import (
     ROOT,
@@ -84,7 +85,7 @@ def main() -> None:
             rows_by.setdefault(f"max: k6 ({args.connections} VUs)", []).append(
                 k6_run(url, "max.js", out, f"k6-max-{n + 1}", {**env, "VUS": str(args.connections)}))
             print(f"  run {n + 1} done", flush=True)
-    rows = [["generator", "requests/s", "p50 ms", "p99 ms", "generator CPU µs/request"]]
+    rows: list[list[Any]] = [["generator", "requests/s", "p50 ms", "p99 ms", "generator CPU µs/request"]]
     summary = {}
     for name, rs in rows_by.items():
         m = {"requests_per_s": median([r["requests_per_s"] for r in rs]), "p50": median([r["p50"] for r in rs]),

@@ -12,6 +12,8 @@ for each, and the ratios of the second to the first.
 
 from __future__ import annotations
 
+from typing import Any
+
 from common import ROOT, loadtest, median, parser, server, table, write_summary
 
 
@@ -34,7 +36,7 @@ def main() -> None:
                 runs[mode].append(r)
                 print(f"  run {n + 1} {mode:<32} {r['requests_per_s']:>10,.1f} requests/s  "
                       f"p99 {r['latency_ms']['p99']} ms", flush=True)
-    rows = [["timing", "requests/s", "p50 ms", "p99 ms", "p99.9 ms", "generator µs/request"]]
+    rows: list[list[Any]] = [["timing", "requests/s", "p50 ms", "p99 ms", "p99.9 ms", "generator µs/request"]]
     summary = {}
     for mode, rs in runs.items():
         m = {

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from common import ROOT, highest_product_id, loadtest, median, parser, scale_note, server, table, write_summary
 
 
@@ -28,7 +30,7 @@ def main() -> None:
                              "--duration", str(args.duration))
                 runs[mix].append(r)
                 print(f"  run {n + 1} {mix:<10} knee {r['knee']['rate'] if r['knee'] else 'none'}", flush=True)
-    rows = [["mix", "knee rate/s (median)", "knees", "highest achieved/s (median)"]]
+    rows: list[list[Any]] = [["mix", "knee rate/s (median)", "knees", "highest achieved/s (median)"]]
     summary = {}
     for mix, rs in runs.items():
         knees = [r["knee"]["rate"] if r["knee"] else 0.0 for r in rs]

@@ -22,7 +22,7 @@ import pytest
 from conftest import atelier, free_port
 
 from atelier.cluster import cachekeys, processes
-from atelier.cluster.cluster import Cluster
+from atelier.cluster.cluster import Cluster, State
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
                                 reason="nginx is not installed (bench/install-tools.sh)")
@@ -49,7 +49,7 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def state(cluster: Cluster) -> Any:
+def state(cluster: Cluster) -> State:
     return cluster.load()
 
 
@@ -374,6 +374,7 @@ def test_nginx_reloaded_with_new_upstream_lists_fails_no_request(cluster: Cluste
         cluster.scale(3)  # one more upstream
         time.sleep(1)
         first = state(cluster).apis[0]
+        assert cluster.state is not None  # just loaded
         cluster.state.apis = cluster.state.apis[1:] + [first]  # the oldest process leaves next
         cluster.save()
         cluster.scale(2)

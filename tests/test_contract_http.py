@@ -27,7 +27,7 @@ PHOTOS = "id,answer_id,url\n"
 CART = "id,user_session,product_id,active\n"
 
 # Every POST route: a valid body and the route's legacy 422 text.
-POSTS = {
+POSTS: dict[str, tuple[dict[str, Any], str]] = {
     "/reviews": ({"product_id": 2, "rating": 4, "body": "Warm.", "recommend": True, "name": "n",
                   "email": "n@example.com"}, "Error: Review body contains invalid entries"),
     "/qa/questions": ({"product_id": 2, "body": "Warm?", "name": "n", "email": "n@example.com"},

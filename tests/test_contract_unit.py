@@ -149,9 +149,10 @@ def test_keyword_reads_any_other_string_as_the_fallback() -> None:
 
 
 def test_object_members_defaults_and_extras() -> None:
-    shape = Object(dict, {"a": RATING, "b": Optional(ListOf(url(), 2, null_is_empty=True), [])})
+    shape: Object[dict[str, Any]] = Object(dict, {"a": RATING, "b": Optional(ListOf(url(), 2, null_is_empty=True), [])})
     assert shape.parse({"a": "2", "extra": [1]}) == {"a": 2, "b": []}
     assert shape.parse({"a": 2, "b": None}) == {"a": 2, "b": []}
+    bad: object
     for bad in ({}, {"a": 2, "b": ["x"]}, {"a": 2, "b": ["https://a.b"] * 3}, [], None, "a"):
         assert not accepts(shape, bad)
 

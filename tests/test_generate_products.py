@@ -7,6 +7,7 @@ import io
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ LINE = {
 REAL_IDS = {name: {int(line.split(",", 1)[0]) for line in legacy_lines(name)} for name in FILES}
 
 
-def _generate(out: Path, **kwargs) -> dict[str, Path]:
+def _generate(out: Path, **kwargs: Any) -> dict[str, Path]:
     options = GenerateOptions(out=out, **{"scale": 0.001, **kwargs})
     return {path.name: path for path in generate(options) if path.parent == out}
 

@@ -7,6 +7,8 @@ import io
 import re
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -31,7 +33,7 @@ CLEAN = {
 }
 
 
-def run(module, out: Path, **kwargs) -> list[Path]:
+def run(module: ModuleType, out: Path, **kwargs: Any) -> list[Path]:
     return module.generate(GenerateOptions(out=out, scale=kwargs.pop("scale", SCALE), **kwargs))
 
 
@@ -45,7 +47,7 @@ def rows(path: Path) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory) -> Path:
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("qa-clean")
     run(qa, out, defect_rate=0)
     run(cart, out, defect_rate=0)
@@ -53,7 +55,7 @@ def clean(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def defective(tmp_path_factory) -> Path:
+def defective(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("qa-defects")
     run(qa, out, defect_rate=0.02)
     run(cart, out, defect_rate=0.1, scale=0.1)
@@ -178,7 +180,8 @@ def test_blocks_and_worker_processes_do_not_change_the_output(tmp_path):
 
 
 def test_bom_crlf_copies_and_progress(tmp_path):
-    progress = Progress(enabled=True, stream_=io.StringIO())
+    log = io.StringIO()
+    progress = Progress(enabled=True, stream_=log)
     options = GenerateOptions(out=tmp_path, scale=SCALE, bom_crlf=True, progress=progress)
     paths = qa.generate(options) + cart.generate(options)
     assert {p.name for p in paths if p.parent == tmp_path} == set(qa.FILES + cart.FILES)
@@ -186,7 +189,7 @@ def test_bom_crlf_copies_and_progress(tmp_path):
         copy = (tmp_path / "bom-crlf" / name).read_bytes()
         assert copy.startswith(b"\xef\xbb\xbf") and copy.count(b"\r\n") == copy.count(b"\n")
         assert copy[3:].replace(b"\r\n", b"\n") == (tmp_path / name).read_bytes()
-        assert re.search(rf"^{re.escape(name)}: [\d,]+ rows in ", progress.out.getvalue(), re.MULTILINE)
+        assert re.search(rf"^{re.escape(name)}: [\d,]+ rows in ", log.getvalue(), re.MULTILINE)
 
 
 def test_cart_rows_name_existing_skus_in_sessions(clean, tmp_path):

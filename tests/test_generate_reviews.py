@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ PRODUCTS = 1000
 DATE_MIN, DATE_MAX = 1_588_291_200_000, 1_619_827_200_000  # 2020-05-01 .. 2021-05-01 UTC
 
 
-def _options(out: Path, **kw) -> GenerateOptions:
+def _options(out: Path, **kw: Any) -> GenerateOptions:
     return GenerateOptions(out=out, scale=kw.pop("scale", SCALE), **kw)
 
 

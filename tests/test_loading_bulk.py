@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import numpy as np
@@ -39,8 +41,8 @@ from atelier.core.loading.spec import Column, FileSpec
 from atelier.core.loading.stream import FileReport, load_file
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-PARSERS = [positive_id, reference, int_between(1, 5), non_negative, nullable(non_negative), text, nullable_text,
-           bool_one_zero, bool_true_false, epoch_ms]
+PARSERS: list[Callable[[str], Any]] = [positive_id, reference, int_between(1, 5), non_negative, nullable(non_negative),
+                                        text, nullable_text, bool_one_zero, bool_true_false, epoch_ms]
 PIECES = ["0", "1", "5", "7", "9", "00", "12", "2147483647", "2147483648", "4294967295999", "4294967296000",
           "1596080481467", "999999999999999", " ", "-", "+", "_", "x", "null", "NULL", "true", "false", "TRUE",
           "\u0663", "\t", '"', "", "é"]

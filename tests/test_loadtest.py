@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -78,7 +79,7 @@ def test_ids_are_learned_from_the_target(server: Server, sample_db: str) -> None
     assert mixed.ranges["product"] == (1, 19) and mixed.learned == ["review"]
 
 
-async def _fetch(url: str, query: str) -> tuple:  # type: ignore[type-arg]
+async def _fetch(url: str, query: str) -> tuple[Any, ...]:
     conn = await asyncpg.connect(url)
     try:
         return tuple(await conn.fetchrow(query))

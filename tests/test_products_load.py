@@ -86,11 +86,12 @@ def query(url: str, sql: str) -> list[asyncpg.Record]:
 
 
 def summary_counts(output: str) -> dict[str, tuple[int, int, int]]:
-    counts = {}
+    counts: dict[str, tuple[int, int, int]] = {}
     for line in output.splitlines():
         parts = line.split()
         if len(parts) >= 7 and parts[0].endswith(".csv") and parts[1] == "read":
-            counts[parts[0]] = tuple(int(parts[i].replace(",", "")) for i in (2, 4, 6))
+            read, loaded, rejected = (int(parts[i].replace(",", "")) for i in (2, 4, 6))
+            counts[parts[0]] = (read, loaded, rejected)
     return counts
 
 

@@ -216,8 +216,8 @@ def test_generated_files_load_and_documents_match_their_rebuild(tmp_path: Path, 
         assert read == loaded + rejected and loaded > 0
         lines = (data / name).read_text().count("\n") - 1
         assert read <= lines  # quoted newlines join lines into one record
-    rejected = rejects(tmp_path / "rejects")
-    assert sum(len(v) for v in rejected.values()) == sum(c[2] for n, c in counts.items() if n in rejected)
+    rejected_rows = rejects(tmp_path / "rejects")
+    assert sum(len(v) for v in rejected_rows.values()) == sum(c[2] for n, c in counts.items() if n in rejected_rows)
 
     async def rebuild_all() -> tuple[list[asyncpg.Record], ...]:
         conn = await asyncpg.connect(empty_db)

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import hypothesis
@@ -123,16 +123,17 @@ def steer(case: Case, known: Known) -> None:
     body = case.body
     operation = f"{case.method} {case.operation.path}"
     if operation in ("POST /reviews", "POST /qa/questions"):
-        product = known.products[_pick(body["product_id"], len(known.products))]
+        generated = cast(int | str, body["product_id"])  # positive data: the schema's integer, or its string form
+        product = known.products[_pick(generated, len(known.products))]
         if operation == "POST /reviews":
-            product = sorted(known.characteristics)[_pick(body["product_id"], len(known.characteristics))]
+            product = sorted(known.characteristics)[_pick(generated, len(known.characteristics))]
             if "characteristics" in body:
-                ratings = list(body["characteristics"].values()) or [3]
+                ratings = list(cast(dict[str, Any], body["characteristics"]).values()) or [3]  # an object there
                 body["characteristics"] = {str(c): ratings[i % len(ratings)]
                                            for i, c in enumerate(known.characteristics[product])}
         body["product_id"] = str(product) if isinstance(body["product_id"], str) else product
     elif operation == "POST /cart":
-        sku = known.skus[_pick(body["sku_id"], len(known.skus))]
+        sku = known.skus[_pick(cast(int | str, body["sku_id"]), len(known.skus))]
         body["sku_id"] = str(sku) if isinstance(body["sku_id"], str) else sku
 
 
