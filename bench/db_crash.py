@@ -33,14 +33,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from private_postgres import PrivatePostgres  # noqa: E402
-from write_stream import Answer, WriteStream, cart_counts, missing_writes  # noqa: E402
+from write_stream import Answer, WriteStream, cart_counts, helpfulness, missing_writes  # noqa: E402
 
 WINDOW = 0.5  # seconds per bucket of the timeline
 
@@ -146,14 +145,6 @@ def timeline(answers: list[Answer], events: dict[str, float]) -> str:
         rows.append(f"{index * WINDOW:7.1f}  {len(batch):7d} {counts}  {1000 * (percentile(lat, 0.5) or 0):7.1f}  "
                     f"{1000 * (percentile(lat, 0.99) or 0):7.1f}  {' '.join(marks)}")
     return "\n".join(rows)
-
-
-async def helpfulness(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT helpfulness FROM reviews.review WHERE id = 2"))
-    finally:
-        await conn.close()
 
 
 def one_run(args: argparse.Namespace, source: Path, run: int) -> dict[str, float | int | None]:

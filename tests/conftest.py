@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -85,6 +86,42 @@ def drop_database(url: str) -> None:
     run(go())
 
 
+def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """The rows of one query, on a connection of its own."""
+
+    async def go() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return run(go())
+
+
+def sample_copy(folder: Path, **files: str) -> Path:
+    """The legacy sample's CSV files in `folder`, each of `files` (`cart="..."` is cart.csv) replacing
+    the sample's file of that name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in SAMPLE.glob("*.csv"):
+        shutil.copy(path, folder / path.name)
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+@contextmanager
+def loaded_database(data: Path, *only: str, rejects: Path | None = None) -> Iterator[str]:
+    """A throw-away database loaded from `data` (every service, or those in `only`), dropped after."""
+    url = create_database()
+    try:
+        atelier("load", "--data", str(data), *(["--only", *only] if only else []),
+                *(["--rejects", str(rejects)] if rejects else []), env={"DATABASE_URL": url})
+        yield url
+    finally:
+        drop_database(url)
+
+
 def atelier(*args: str, env: dict[str, str] | None = None, check: bool = True,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Runs the real `atelier` command line."""
@@ -141,28 +178,19 @@ class Server:
 @contextmanager
 def loaded_server(data: Path, *only: str, workers: int = 2) -> Iterator[str]:
     """A throw-away database loaded from `data` (services `only`) and a real server on it."""
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--only", *only, env={"DATABASE_URL": url})
+    with loaded_database(data, *only) as url:
         server = Server(url, workers=workers)
         try:
             yield server.url
         finally:
             server.stop()
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def sample_db() -> Iterator[str]:
     """A database loaded with the real legacy sample rows (atelier/legacy_sample)."""
-    url = create_database()
-    try:
-        atelier("load", "--data", str(SAMPLE), "--rejects", str(ROOT / "build" / "test-rejects"),
-                env={"DATABASE_URL": url})
+    with loaded_database(SAMPLE, rejects=ROOT / "build" / "test-rejects") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
+from conftest import SAMPLE, Server, atelier, fetch, loaded_database, sample_copy
 from test_products_load import rejects, summary_counts
 
 INVALID_SKU = "Error: invalid sku_id provided"
@@ -33,23 +31,11 @@ CART = (
 )
 
 
-def write_data(folder: Path, cart: str = CART) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in SAMPLE.glob("*.csv"):
-        shutil.copy(path, folder / path.name)
-    (folder / "cart.csv").write_text(cart)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def cart_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = write_data(tmp_path_factory.mktemp("cart") / "data")
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--only", "products", "cart", env={"DATABASE_URL": url})
+    data = sample_copy(tmp_path_factory.mktemp("cart") / "data", cart=CART)
+    with loaded_database(data, "products", "cart") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -166,17 +152,6 @@ def test_concurrent_adds_are_all_kept(cart_url: str) -> None:
 
 # --- the loader ------------------------------------------------------------------------------------
 
-def query(url: str, sql: str) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
 def test_loader_counts_rejects_and_idempotence(tmp_path: Path, empty_db: str) -> None:
     env = {"DATABASE_URL": empty_db}
     atelier("load", "--data", str(SAMPLE), "--only", "products", env=env)
@@ -189,13 +164,13 @@ def test_loader_counts_rejects_and_idempotence(tmp_path: Path, empty_db: str) ->
     assert set(found) == {"8", "9", "10", "11"}
     assert "sku_id" in found["8"] and "active" in found["9"] and "sku_id 999999" in found["10"]
     assert "user_session" in found["11"]
-    rows = [tuple(r) for r in query(empty_db, "SELECT id, user_session, sku_id, active FROM cart.cart ORDER BY id")]
+    rows = [tuple(r) for r in fetch(empty_db, "SELECT id, user_session, sku_id, active FROM cart.cart ORDER BY id")]
     assert rows == [(1, "1234", 3, True), (2, "1234", 1, True), (3, "1234", 3, True), (4, "5678", 1, True),
                     (5, "1234", 2, False), (6, "1234", 7, True)]
     atelier("load", "--data", str(data), "--only", "cart", env=env)
-    assert [tuple(r) for r in query(empty_db, "SELECT id, user_session, sku_id, active FROM cart.cart "
+    assert [tuple(r) for r in fetch(empty_db, "SELECT id, user_session, sku_id, active FROM cart.cart "
                                               "ORDER BY id")] == rows
-    assert query(empty_db, "SELECT nextval(pg_get_serial_sequence('cart.cart', 'id'))")[0][0] == 7
+    assert fetch(empty_db, "SELECT nextval(pg_get_serial_sequence('cart.cart', 'id'))")[0][0] == 7
 
 
 def test_generated_cart_loads(tmp_path: Path, empty_db: str) -> None:
@@ -205,15 +180,15 @@ def test_generated_cart_loads(tmp_path: Path, empty_db: str) -> None:
     result = atelier("load", "--data", str(data), "--only", "products", "cart", env={"DATABASE_URL": empty_db})
     read, loaded, rejected = summary_counts(result.stdout)["cart.csv"]
     assert read == loaded + rejected and loaded >= read * 0.9
-    orphans = query(empty_db, "SELECT count(*) FROM cart.cart c WHERE NOT EXISTS "
+    orphans = fetch(empty_db, "SELECT count(*) FROM cart.cart c WHERE NOT EXISTS "
                               "(SELECT 1 FROM products.sku s WHERE s.id = c.sku_id)")[0][0]
     assert orphans == 0
 
 
 def test_cart_without_products_is_a_clear_error(tmp_path: Path, empty_db: str) -> None:
-    result = atelier("load", "--data", str(write_data(tmp_path / "data")), "--only", "cart",
+    result = atelier("load", "--data", str(sample_copy(tmp_path / "data", cart=CART)), "--only", "cart",
                      env={"DATABASE_URL": empty_db}, check=False)
     assert result.returncode == 1 and "no products.sku table" in result.stderr
     assert "load products first" in result.stderr
     assert "Traceback" not in result.stderr
-    assert query(empty_db, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cart%'") == []
+    assert fetch(empty_db, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cart%'") == []

@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from conftest import Server, atelier, create_database, drop_database
-from test_cart import write_data
+from conftest import Server, atelier, fetch, loaded_database, sample_copy
+from test_cart import CART
 
 from atelier.cart import sessions
 from atelier.core.config import Settings
@@ -23,26 +23,11 @@ LEGACY = {"1234": [{"sku_id": 1, "count": 1}, {"sku_id": 3, "count": 2}, {"sku_i
           "5678": [{"sku_id": 1, "count": 1}]}
 
 
-def query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = write_data(tmp_path_factory.mktemp("sessions") / "data")
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--only", "products", "cart", env={"DATABASE_URL": url})
+    data = sample_copy(tmp_path_factory.mktemp("sessions") / "data", cart=CART)
+    with loaded_database(data, "products", "cart") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +59,7 @@ def test_no_guessed_or_chosen_value_reaches_a_cart(server: Server, db: str, tmp_
               f"{session}.{key_id}.{'A' * 22}", f"{session}.{int(key_id) + 1}.{tag}", f"5678.{key_id}.{tag}",
               f"{'A' * 22}.{key_id}.{'A' * 22}"]
     count = "SELECT count(*), count(*) FILTER (WHERE user_session = ANY($1)) FROM cart.cart"
-    rows, rows_of_forged = query(db, count, forged)[0]
+    rows, rows_of_forged = fetch(db, count, forged)[0]
     with httpx.Client(base_url=server.url, timeout=10) as c:
         for value in forged:
             r = c.get("/cart", headers={"cookie": f"atelier_session={value}"})
@@ -88,7 +73,7 @@ def test_no_guessed_or_chosen_value_reaches_a_cart(server: Server, db: str, tmp_
         for guess in range(1, 301):  # trying integers finds nothing (the sample's sessions included)
             r = c.get("/cart", headers={"cookie": f"atelier_session={guess}"})
             assert r.json() == [], guess
-    assert tuple(query(db, count, forged)[0]) == (rows + len(forged), rows_of_forged)  # no row under a forged value
+    assert tuple(fetch(db, count, forged)[0]) == (rows + len(forged), rows_of_forged)  # no row under a forged value
     with httpx.Client(base_url=server.url, cookies={"atelier_session": real}) as owner:
         assert owner.get("/cart").json() == LEGACY["1234"]  # untouched by all of the above
 
@@ -109,14 +94,14 @@ def test_legacy_carts_reach_their_owners_through_issued_tokens(server: Server, d
 
 
 def test_anonymous_reads_write_nothing(server: Server, db: str) -> None:
-    before = query(db, "SELECT (SELECT count(*) FROM cart.cart), (SELECT count(*) FROM public.atelier_session_key)")
+    before = fetch(db, "SELECT (SELECT count(*) FROM cart.cart), (SELECT count(*) FROM public.atelier_session_key)")
     issued = set()
     for _ in range(20):
         r = httpx.get(server.url + "/cart")
         assert r.status_code == 200 and r.json() == []
         issued.add(token_of(r))
     assert len(issued) == 20
-    after = query(db, "SELECT (SELECT count(*) FROM cart.cart), (SELECT count(*) FROM public.atelier_session_key)")
+    after = fetch(db, "SELECT (SELECT count(*) FROM cart.cart), (SELECT count(*) FROM public.atelier_session_key)")
     assert tuple(after[0]) == tuple(before[0])
 
 

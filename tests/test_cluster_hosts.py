@@ -8,15 +8,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import atelier, free_port
-from test_cluster import REVIEW, failures, writer, wrk_in_background
+from test_cluster import REVIEW, assert_few_fail_around
 
 from atelier.cluster import processes
 from atelier.cluster.cluster import Cluster
@@ -66,22 +64,14 @@ def test_an_api_host_killed_under_load(hosts: Cluster) -> None:
     s = hosts.load()
     segment = hosts.segment()
     assert segment is not None
-    load, result = wrk_in_background(s.url, "/reviews?product_id={id}&count=7", rate=300, duration=8)
-    stop = threading.Event()
-    write, written = writer(s.url, stop, "host-down-")
-    time.sleep(2)
-    victims = segment.pids("api1")  # every process of that host: it is gone
-    assert victims
-    for pid in victims:
-        processes.kill(pid)
-    load.join(60)
-    stop.set()
-    write.join(60)
-    run = result["result"]
-    failed = failures(run) + len(written["other"])
-    total = run["sent"] + len(written["acked"]) + len(written["other"])
-    assert total > 1000
-    assert failed / total < 0.001, (run["errors"], written["other"])
+
+    def kill_the_host() -> None:
+        victims = segment.pids("api1")  # every process of that host: it is gone
+        assert victims
+        for pid in victims:
+            processes.kill(pid)
+
+    assert_few_fail_around(s.url, "host-down-", kill_the_host)
 
 
 def test_down_removes_every_namespace_link_and_process(hosts: Cluster) -> None:

@@ -5,16 +5,14 @@ JSON-only POSTs on every POST route alike, and the write hook: every write route
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
+from conftest import Server, loaded_database, sample_copy
 
 from atelier.core.app import App
 from atelier.core.config import Settings
@@ -42,18 +40,9 @@ POSTS: dict[str, tuple[dict[str, Any], str]] = {
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("contract-data")
-    for path in SAMPLE.glob("*.csv"):
-        shutil.copy(path, data / path.name)
-    (data / "answers.csv").write_text(ANSWERS)
-    (data / "answers_photos.csv").write_text(PHOTOS)
-    (data / "cart.csv").write_text(CART)
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--rejects", str(Path(data) / "rejects"), env={"DATABASE_URL": url})
+    data = sample_copy(tmp_path_factory.mktemp("contract-data"), answers=ANSWERS, answers_photos=PHOTOS, cart=CART)
+    with loaded_database(data, rejects=data / "rejects") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

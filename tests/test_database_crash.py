@@ -19,11 +19,10 @@ import threading
 import time
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
 from conftest import SAMPLE, Server, atelier
 from private_postgres import PrivatePostgres
-from write_stream import ACKNOWLEDGED, WriteStream, cart_counts, missing_writes
+from write_stream import ACKNOWLEDGED, WriteStream, cart_counts, helpfulness, missing_writes
 
 KILL_AT = 3.0  # seconds into the stream
 DOWN_FOR = 3.0
@@ -36,14 +35,6 @@ def crashable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePostg
         atelier("load", "--data", str(SAMPLE), "--rejects", str(tmp_path_factory.mktemp("rejects")),
                 env={"DATABASE_URL": pg.url()})
         yield pg
-
-
-async def helpfulness(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT helpfulness FROM reviews.review WHERE id = 2"))
-    finally:
-        await conn.close()
 
 
 def test_kill_9_of_postgres_under_writes(crashable: PrivatePostgres) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, SAMPLE, Server, atelier, create_database, drop_database
+from conftest import ROOT, SAMPLE, Server, loaded_database
 
 from atelier.core.http import Route
 from atelier.server import create_app
@@ -35,13 +35,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 
 @pytest.fixture(scope="module")
 def edge_db() -> Iterator[str]:
-    url = create_database()
-    try:
-        atelier("load", "--data", str(SAMPLE), "--rejects", str(ROOT / "build" / "edge-rejects"),
-                env={"DATABASE_URL": url})
+    with loaded_database(SAMPLE, rejects=ROOT / "build" / "edge-rejects") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from pathlib import Path
 
-import asyncpg
-from conftest import SAMPLE, atelier
+from conftest import SAMPLE, atelier, fetch
 
 PRODUCTS = (
     "id,name,slogan,description,category,default_price\n"
@@ -74,17 +72,6 @@ def rejects(folder: Path) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def query(url: str, sql: str) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
 def summary_counts(output: str) -> dict[str, tuple[int, int, int]]:
     counts: dict[str, tuple[int, int, int]] = {}
     for line in output.splitlines():
@@ -123,9 +110,9 @@ def test_defective_input_every_row_loaded_or_rejected(tmp_path: Path, empty_db: 
     assert "default_style" in found["styles.csv"][0]["reason"]
     assert found["related.csv"][0]["line"] == "5" and "related_product_id 0" in found["related.csv"][0]["reason"]
 
-    names = {r["id"]: r["name"] for r in query(empty_db, "SELECT id, name FROM products.product")}
+    names = {r["id"]: r["name"] for r in fetch(empty_db, "SELECT id, name FROM products.product")}
     assert names == {1: "Camo Onesie", 2: "Second", 3: "Third", 6: "Multi\nline"}
-    photo = query(empty_db, "SELECT thumbnail_url FROM products.photo WHERE id = 2")[0][0]
+    photo = fetch(empty_db, "SELECT thumbnail_url FROM products.photo WHERE id = 2")[0][0]
     assert photo == "https://x/b?w=300&q=80"
 
 
@@ -135,10 +122,10 @@ def test_loading_in_several_processes_gives_the_same_result(tmp_path: Path, empt
     env = {"DATABASE_URL": empty_db}
     sequential = summary_counts(atelier("load", "--data", str(data), "--rejects", str(tmp_path / "r1"),
                                         "--only", "products", env=env).stdout)
-    docs_sequential = query(empty_db, "SELECT product_id, position, styles, related FROM products.document ORDER BY 1")
+    docs_sequential = fetch(empty_db, "SELECT product_id, position, styles, related FROM products.document ORDER BY 1")
     concurrent = summary_counts(atelier("load", "--data", str(data), "--rejects", str(tmp_path / "r2"),
                                         "--only", "products", env={**env, "ATELIER_LOAD_CONCURRENT_BYTES": "0"}).stdout)
-    docs_concurrent = query(empty_db, "SELECT product_id, position, styles, related FROM products.document ORDER BY 1")
+    docs_concurrent = fetch(empty_db, "SELECT product_id, position, styles, related FROM products.document ORDER BY 1")
     assert sequential == concurrent
     assert docs_sequential == docs_concurrent
     assert rejects(tmp_path / "r1") == rejects(tmp_path / "r2")
@@ -149,10 +136,10 @@ def test_bom_crlf_copies_load_the_same(tmp_path: Path, empty_db: str) -> None:
     write_defective(tmp_path / "bom", bom_crlf=True)
     plain = summary_counts(atelier("load", "--data", str(tmp_path / "plain"), "--only", "products",
                                    env={"DATABASE_URL": empty_db}).stdout)
-    docs_plain = query(empty_db, "SELECT product_id, detail, styles, related FROM products.document ORDER BY 1")
+    docs_plain = fetch(empty_db, "SELECT product_id, detail, styles, related FROM products.document ORDER BY 1")
     bom = summary_counts(atelier("load", "--data", str(tmp_path / "bom"), "--only", "products",
                                  env={"DATABASE_URL": empty_db}).stdout)
-    docs_bom = query(empty_db, "SELECT product_id, detail, styles, related FROM products.document ORDER BY 1")
+    docs_bom = fetch(empty_db, "SELECT product_id, detail, styles, related FROM products.document ORDER BY 1")
     assert plain == bom
     strip_times = lambda rows: [(r[0], r[1].split(b',"created_at"')[0], r[2], r[3]) for r in rows]  # noqa: E731
     assert strip_times(docs_plain) == strip_times(docs_bom)
@@ -163,11 +150,11 @@ def test_reload_is_idempotent(tmp_path: Path, empty_db: str) -> None:
     rejects_dir = str(tmp_path / "rejects")
     atelier("load", "--data", str(SAMPLE), "--rejects", rejects_dir, "--only", "products", env=env)
     tables = ["product", "feature", "style", "photo", "sku", "related"]
-    first = {t: query(empty_db, f"SELECT * FROM products.{t} ORDER BY id") for t in tables}
-    styles_first = query(empty_db, "SELECT product_id, styles, related FROM products.document ORDER BY 1")
+    first = {t: fetch(empty_db, f"SELECT * FROM products.{t} ORDER BY id") for t in tables}
+    styles_first = fetch(empty_db, "SELECT product_id, styles, related FROM products.document ORDER BY 1")
     atelier("load", "--data", str(SAMPLE), "--rejects", rejects_dir, "--only", "products", env=env)
-    second = {t: query(empty_db, f"SELECT * FROM products.{t} ORDER BY id") for t in tables}
-    styles_second = query(empty_db, "SELECT product_id, styles, related FROM products.document ORDER BY 1")
+    second = {t: fetch(empty_db, f"SELECT * FROM products.{t} ORDER BY id") for t in tables}
+    styles_second = fetch(empty_db, "SELECT product_id, styles, related FROM products.document ORDER BY 1")
     for t in tables:
         if t == "product":
             drop = lambda rows: [tuple(r)[:6] for r in rows]  # noqa: E731  (created_at is the load time)

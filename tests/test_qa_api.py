@@ -9,7 +9,6 @@ products 1 and 2; write tests use other products, or questions they create.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SAMPLE, loaded_server
+from conftest import loaded_server, sample_copy
 
 INVALID_PRODUCT = "Error: invalid product_id provided"
 INVALID_QUESTION = "Error: Question body contains invalid entries"
@@ -54,12 +53,7 @@ def day(epoch_ms: int) -> str:
 
 def write_data(folder: Path) -> Path:
     """The legacy sample (products, reviews, questions) plus the answers fixtures."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in SAMPLE.glob("*.csv"):
-        shutil.copy(path, folder / path.name)
-    (folder / "answers.csv").write_text(ANSWERS)
-    (folder / "answers_photos.csv").write_text(PHOTOS)
-    return folder
+    return sample_copy(folder, answers=ANSWERS, answers_photos=PHOTOS)
 
 
 @pytest.fixture(scope="module")

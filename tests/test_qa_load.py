@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from conftest import SAMPLE, atelier
+from conftest import SAMPLE, atelier, fetch
 from test_products_load import rejects, summary_counts
 from test_qa_api import write_data
 
@@ -50,17 +50,6 @@ PHOTOS_DEFECTIVE = (
     '5,2x,"https://x.example/5.jpg"\n'       # junk answer id: rejected
     '6,77,"https://x.example/6.jpg"\n'       # orphan: rejected
 )
-
-
-def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 def write_defective(folder: Path, bom_crlf: bool = False) -> Path:
@@ -107,14 +96,14 @@ def test_defective_input_every_row_loaded_or_rejected(tmp_path: Path, empty_db: 
     assert "answer_id 6" in photo_reasons["5"] and "answer_id" in photo_reasons["6"]
     assert "answer_id 77" in photo_reasons["7"]
 
-    rows = query(empty_db, "SELECT id, product_id, body, reported, helpful FROM qa.question ORDER BY id")
+    rows = fetch(empty_db, "SELECT id, product_id, body, reported, helpful FROM qa.question ORDER BY id")
     assert [tuple(r) for r in rows] == [
         (1, 1, "What fabric, exactly?", False, 1), (2, 1, "HEY THIS IS A WEIRD QUESTION!!!!?", True, 4),
         (3, 1, "Swapped with 2", False, 8), (4, 2, "Spaces around the product", False, 6),
         (11, 2, "Multi\nline body", False, 2)]
-    assert [r[0] for r in query(empty_db, "SELECT id FROM qa.answer ORDER BY id")] == [1, 2, 3, 8]
-    assert [r[0] for r in query(empty_db, "SELECT id FROM qa.answer_photo ORDER BY id")] == [1, 2, 3]
-    date = query(empty_db, "SELECT date_written FROM qa.question WHERE id = 1")[0][0]
+    assert [r[0] for r in fetch(empty_db, "SELECT id FROM qa.answer ORDER BY id")] == [1, 2, 3, 8]
+    assert [r[0] for r in fetch(empty_db, "SELECT id FROM qa.answer_photo ORDER BY id")] == [1, 2, 3]
+    date = fetch(empty_db, "SELECT date_written FROM qa.question WHERE id = 1")[0][0]
     assert int(date.timestamp() * 1000) == 1595884714409
 
 
@@ -124,7 +113,7 @@ def test_documents_after_the_load(tmp_path: Path, empty_db: str) -> None:
     for name in ("features.csv", "styles.csv", "photos.csv", "skus.csv", "related.csv"):
         shutil.copy(SAMPLE / name, data / name)
     atelier("load", "--data", str(data), "--only", "products", "qa", env={"DATABASE_URL": empty_db})
-    docs = {r[0]: r[1] for r in query(empty_db, "SELECT product_id, questions FROM qa.product_document")}
+    docs = {r[0]: r[1] for r in fetch(empty_db, "SELECT product_id, questions FROM qa.product_document")}
     assert set(docs) == {1, 2}
     assert docs[1] == [
         b'{"question_id":3,"question_body":"Swapped with 2","question_date":"2020-12-21T00:00:00.000Z",'
@@ -137,7 +126,7 @@ def test_documents_after_the_load(tmp_path: Path, empty_db: str) -> None:
         b'"photos":["https://x.example/1.jpg","https://x.example/2.jpg"]}}}']
     assert [d[:17] for d in docs[2]] == [b'{"question_id":4,', b'{"question_id":11']
     assert b'"question_body":"Multi\\nline body"' in docs[2][1]
-    answers = {r[0]: r[1] for r in query(empty_db, "SELECT question_id, answers FROM qa.question_document")}
+    answers = {r[0]: r[1] for r in fetch(empty_db, "SELECT question_id, answers FROM qa.question_document")}
     assert set(answers) == {1, 2, 3, 4, 11}  # every loaded question, reported or not
     assert answers[1] == [b'{"answer_id":1,"body":"First","date":"2020-09-13T00:00:00.000Z","answerer_name":"a",'
                           b'"helpfulness":5,"photos":[{"id":1,"url":"https://x.example/1.jpg"},'
@@ -162,7 +151,7 @@ def test_loading_in_several_processes_gives_the_same_result(tmp_path: Path, empt
     def load(rejects_dir: Path, env: dict[str, str]) -> tuple[dict[str, tuple[int, int, int]], list[Any]]:
         result = atelier("load", "--data", str(data), "--rejects", str(rejects_dir), "--only", "qa",
                          env={"DATABASE_URL": empty_db, **env})
-        return summary_counts(result.stdout), [query(empty_db, f"SELECT * FROM qa.{t} ORDER BY 1") for t in tables]
+        return summary_counts(result.stdout), [fetch(empty_db, f"SELECT * FROM qa.{t} ORDER BY 1") for t in tables]
 
     sequential = load(tmp_path / "r1", {})
     concurrent = load(tmp_path / "r2", {"ATELIER_LOAD_CONCURRENT_BYTES": "0"})
@@ -176,10 +165,10 @@ def test_bom_crlf_copies_load_the_same(tmp_path: Path, empty_db: str) -> None:
     env = {"DATABASE_URL": empty_db}
     plain = summary_counts(atelier("load", "--data", str(write_defective(tmp_path / "plain")), "--only", "qa",
                                    env=env).stdout)
-    docs_plain = query(empty_db, "SELECT * FROM qa.product_document ORDER BY 1")
+    docs_plain = fetch(empty_db, "SELECT * FROM qa.product_document ORDER BY 1")
     bom = summary_counts(atelier("load", "--data", str(write_defective(tmp_path / "bom", bom_crlf=True)),
                                  "--only", "qa", env=env).stdout)
-    docs_bom = query(empty_db, "SELECT * FROM qa.product_document ORDER BY 1")
+    docs_bom = fetch(empty_db, "SELECT * FROM qa.product_document ORDER BY 1")
     assert plain == bom and docs_plain == docs_bom
 
 
@@ -189,7 +178,7 @@ def test_reload_is_idempotent_and_ids_continue(tmp_path: Path, empty_db: str) ->
     tables = ("question", "answer", "answer_photo", "product_document", "question_document")
 
     def snapshot() -> dict[str, list[asyncpg.Record]]:
-        return {t: query(empty_db, f"SELECT * FROM qa.{t} ORDER BY 1") for t in tables}
+        return {t: fetch(empty_db, f"SELECT * FROM qa.{t} ORDER BY 1") for t in tables}
 
     first = summary_counts(atelier("load", "--data", str(data), "--only", "products", "qa", env=env).stdout)
     rows = snapshot()
@@ -197,7 +186,7 @@ def test_reload_is_idempotent_and_ids_continue(tmp_path: Path, empty_db: str) ->
     assert first["questions.csv"] == second["questions.csv"] == (9, 9, 0)
     assert first["answers.csv"] == (11, 11, 0) and first["answers_photos.csv"] == (4, 4, 0)
     assert snapshot() == rows
-    next_ids = query(empty_db, "SELECT nextval(pg_get_serial_sequence('qa.question', 'id')), "
+    next_ids = fetch(empty_db, "SELECT nextval(pg_get_serial_sequence('qa.question', 'id')), "
                                "nextval(pg_get_serial_sequence('qa.answer', 'id')), "
                                "nextval(pg_get_serial_sequence('qa.answer_photo', 'id'))")[0]
     assert tuple(next_ids) == (10, 12, 5)
@@ -252,4 +241,4 @@ def test_qa_without_products_is_a_clear_error(tmp_path: Path, empty_db: str) -> 
                      env={"DATABASE_URL": empty_db}, check=False)
     assert result.returncode == 1 and "no products.product table" in result.stderr
     assert "load products first" in result.stderr and "Traceback" not in result.stderr
-    assert query(empty_db, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'qa%'") == []
+    assert fetch(empty_db, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'qa%'") == []

@@ -9,22 +9,16 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
+from conftest import SAMPLE, Server, fetch, loaded_database
 
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = create_database("atelier_reviews_concurrency")
-    try:
-        atelier("load", "--data", str(SAMPLE), "--rejects", str(tmp_path_factory.mktemp("rejects")),
-                env={"DATABASE_URL": url})
+    with loaded_database(SAMPLE, rejects=tmp_path_factory.mktemp("rejects")) as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +28,6 @@ def racing(database: str) -> Iterator[Server]:
         yield srv
     finally:
         srv.stop()
-
-
-def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 async def send_all(base_url: str, requests: list[tuple[str, str, Any]]) -> list[int]:

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-from conftest import SAMPLE, atelier, create_database, drop_database
+from conftest import SAMPLE, atelier, create_database, drop_database, fetch
 
 from atelier.reviews.documents import REBUILD_META, REBUILD_ORDERS, UPSERT_DOCUMENT
 
@@ -110,17 +110,6 @@ def summary_counts(output: str) -> dict[str, tuple[int, ...]]:
         if len(parts) >= 7 and parts[0].endswith(".csv") and parts[1] == "read":
             counts[parts[0]] = tuple(int(parts[i].replace(",", "")) for i in (2, 4, 6))
     return counts
-
-
-def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def go() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 TABLES = ("review", "photo", "characteristic", "characteristic_review", "characteristic_total", "meta", "listing",

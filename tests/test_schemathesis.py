@@ -15,17 +15,15 @@ same JSON type, so the case stays positive; negative cases are sent as generated
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
 import hypothesis
 import pytest
 import schemathesis
-from conftest import SAMPLE, Server, atelier, create_database, drop_database
+from conftest import Server, loaded_database, sample_copy
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -79,22 +77,14 @@ def _known(url: str) -> Known:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Known]]:
-    data = tmp_path_factory.mktemp("schemathesis-data")
-    for path in SAMPLE.glob("*.csv"):
-        shutil.copy(path, data / path.name)
-    (data / "answers.csv").write_text(ANSWERS)
-    (data / "answers_photos.csv").write_text(PHOTOS)
-    (data / "cart.csv").write_text(CART)
-    url = create_database()
-    try:
-        atelier("load", "--data", str(data), "--rejects", str(Path(data) / "rejects"), env={"DATABASE_URL": url})
+    data = sample_copy(tmp_path_factory.mktemp("schemathesis-data"), answers=ANSWERS, answers_photos=PHOTOS,
+                       cart=CART)
+    with loaded_database(data, rejects=data / "rejects") as url:
         server = Server(url)
         try:
             yield server.url, _known(url)
         finally:
             server.stop()
-    finally:
-        drop_database(url)
 
 
 def _config() -> schemathesis.Config:

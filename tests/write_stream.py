@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import asyncpg
 
 REQUEST_TIMEOUT = 10.0  # seconds; an answer later than this counts as status 0 (no answer)
+VOTED_REVIEW = 2  # the review every helpful vote of the stream goes to
+HELPFULNESS = "SELECT helpfulness FROM reviews.review WHERE id = $1"
 
 
 @dataclass(slots=True)
@@ -84,7 +86,7 @@ class WriteStream:
     read_share: float = 0.3
     product_id: int = 1
     question_id: int = 1
-    review_id: int = 2
+    review_id: int = VOTED_REVIEW
     answers: list[Answer] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _t0: float = 0.0
@@ -176,12 +178,21 @@ async def missing_writes(database_url: str, answers: list[Answer],
             "interaction": await conn.fetch("SELECT element FROM interactions.interaction WHERE element = ANY($1)",
                                             list(acked["interaction"])),
         }
-        helpful = await conn.fetchval("SELECT helpfulness FROM reviews.review WHERE id = 2")
+        helpful = await conn.fetchval(HELPFULNESS, VOTED_REVIEW)
     finally:
         await conn.close()
     missing = {kind: sorted(acked[kind] - {r[0] for r in rows}) for kind, rows in stored.items()}
     acked_votes = sum(1 for a in answers if a.kind == "helpful" and a.status == 204)
     return missing, (acked_votes, helpful - helpful_before, sent_votes)
+
+
+async def helpfulness(database_url: str) -> int:
+    """The voted review's helpfulness now (before a stream, for `missing_writes`)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return int(await conn.fetchval(HELPFULNESS, VOTED_REVIEW))
+    finally:
+        await conn.close()
 
 
 async def cart_counts(base_url: str, answers: list[Answer]) -> list[tuple[int, int, int]]:
