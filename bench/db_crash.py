@@ -34,22 +34,14 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from common import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from private_postgres import PrivatePostgres  # noqa: E402
-from write_stream import Answer, WriteStream, cart_counts, helpfulness, missing_writes  # noqa: E402
+from private_postgres import PrivatePostgres
+from write_stream import Answer, WriteStream, cart_counts, helpfulness, missing_writes
 
 WINDOW = 0.5  # seconds per bucket of the timeline
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(source: Path, database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str, Path]:
