@@ -80,51 +80,43 @@ def questions_of(product: str) -> str:
             f"WHERE q.product_id = {product} AND NOT q.reported ORDER BY {QUESTION_ORDER})")
 
 
-# Bulk, set-based: each table of a range read once and grouped by parent (photos by answer,
-# answers by question, questions by product), joined by hash; where one index lookup per
-# question and per answer cost 1.9x the database CPU (scale 0.1, same documents). Lists are
-# array_agg / string_agg in the same order as the ARRAY(...) lists above (empty: '{}' / '').
-# Answer ids follow question ids closely, so each range reads the photos of an answer id range.
-
-
-def _photos(form: str, answers: str) -> str:
-    """Photos of the answers whose ids are in the range `answers` selects, grouped by answer."""
-    return (f"(SELECT p.answer_id, string_agg({form}, ',' ORDER BY p.id) AS photos FROM {{s}}.answer_photo p "
-            f"WHERE p.answer_id BETWEEN (SELECT min(id) FROM ({answers}) x) AND (SELECT max(id) FROM ({answers}) x) "
-            f"GROUP BY p.answer_id)")
-
-
-def _answers(form: str, photo_form: str, questions: str) -> str:
-    """Unreported answers of the questions whose ids are in `questions` (an SQL range condition
-    on a.question_id), grouped by question: `string_agg` (entries) or `array_agg` (details)."""
-    listed = f"SELECT id + 0 AS id FROM {{s}}.answer a WHERE {questions}"  # + 0: min/max not by the id index
-    element = (answer_entry("coalesce(p.photos, '')") if form == "string_agg"
-               else utf8(answer_detail("coalesce(p.photos, '')")))
-    separator = ", ','" if form == "string_agg" else ""
-    return (f"(SELECT a.question_id, {form}({element}{separator} ORDER BY {ANSWER_ORDER}) AS answers "
-            f"FROM {{s}}.answer a LEFT JOIN {_photos(photo_form, listed)} p ON p.answer_id = a.id "
-            f"WHERE {questions} AND NOT a.reported GROUP BY a.question_id)")
-
-
-# The products whose id is in [{lo}, {hi}) / the questions whose id is.
-_PRODUCT_QUESTIONS = "q.product_id >= {lo} AND q.product_id < {hi}"
-_QUESTION_IDS = (f"a.question_id BETWEEN (SELECT min(id + 0) FROM {{s}}.question q WHERE {_PRODUCT_QUESTIONS}) "
-                 f"AND (SELECT max(id + 0) FROM {{s}}.question q WHERE {_PRODUCT_QUESTIONS})")
-BUILD_PRODUCTS = f"""
+# Bulk, set-based, one statement per range of product ids for both documents: the range's
+# questions, their answers (by the range of question ids) and those answers' photos (by the
+# range of answer ids) are each read once and grouped by parent, joined by hash. Each answer's
+# common fields (body, date, name, helpfulness) are written once and serve both its forms: the
+# entry in its question's `answers` object (product_document) and the element of its question's
+# answers list (question_document). Where the two documents were built by two statements, each
+# reading and writing every answer (and the range bounds recomputed in subqueries without a
+# visibility map), this took 1.6x the database CPU (scale 0.1, the same documents;
+# bench/document_builds.py). Lists are array_agg / string_agg in the same order as the ARRAY(...)
+# lists above (empty: '{}' / ''). Every question is in exactly one range (by its product).
+_ENTRY = """'"' || a.id || '":{"id":' || a.id || a.fields || coalesce(p.urls, '') || ']}'"""
+_DETAIL = utf8("""'{"answer_id":' || a.id || a.fields || coalesce(p.objects, '') || ']}'""")
+BUILD_RANGE = f"""
+WITH q AS MATERIALIZED (
+    SELECT id, product_id, body, date_written, asker_name, helpful, reported FROM {{s}}.question
+    WHERE product_id >= {{lo}} AND product_id < {{hi}}),
+a AS MATERIALIZED (
+    SELECT a.id, a.question_id, a.helpful, {_ANSWER_FIELDS} AS fields FROM {{s}}.answer a
+    WHERE a.question_id BETWEEN (SELECT min(id) FROM q) AND (SELECT max(id) FROM q) AND NOT a.reported),
+photos AS (
+    SELECT p.answer_id, string_agg({PHOTO_URL}, ',' ORDER BY p.id) AS urls,
+           string_agg({PHOTO_OBJECT}, ',' ORDER BY p.id) AS objects
+    FROM {{s}}.answer_photo p WHERE p.answer_id BETWEEN (SELECT min(id) FROM a) AND (SELECT max(id) FROM a)
+    GROUP BY p.answer_id),
+answers AS (
+    SELECT a.question_id,
+           string_agg({_ENTRY}, ',' ORDER BY {ANSWER_ORDER}) AS entries,
+           array_agg({_DETAIL} ORDER BY {ANSWER_ORDER}) AS details
+    FROM a LEFT JOIN photos p ON p.answer_id = a.id GROUP BY a.question_id),
+question_documents AS (
+    INSERT INTO {{s}}.question_document (question_id, answers)
+    SELECT q.id, coalesce(answers.details, '{{}}') FROM q LEFT JOIN answers ON answers.question_id = q.id)
 INSERT INTO {{s}}.product_document (product_id, questions)
-SELECT q.product_id, coalesce(array_agg({utf8(question_entry("coalesce(a.answers, '')"))} ORDER BY {QUESTION_ORDER})
-                              FILTER (WHERE NOT q.reported), '{{}}')
-FROM {{s}}.question q LEFT JOIN {_answers("string_agg", PHOTO_URL, _QUESTION_IDS)} a ON a.question_id = q.id
-WHERE {_PRODUCT_QUESTIONS}
+SELECT q.product_id, coalesce(array_agg({utf8(question_entry("coalesce(answers.entries, '')"))}
+                                        ORDER BY {QUESTION_ORDER}) FILTER (WHERE NOT q.reported), '{{}}')
+FROM q LEFT JOIN answers ON answers.question_id = q.id
 GROUP BY q.product_id
-"""
-BUILD_QUESTIONS = f"""
-INSERT INTO {{s}}.question_document (question_id, answers)
-SELECT q.id, coalesce(a.answers, '{{}}')
-FROM {{s}}.question q
-LEFT JOIN {_answers("array_agg", PHOTO_OBJECT, "a.question_id >= {lo} AND a.question_id < {hi}")} a
-       ON a.question_id = q.id
-WHERE q.id >= {{lo}} AND q.id < {{hi}}
 """
 
 # One document, $1 its key; run with the product's document row locked.

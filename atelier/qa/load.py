@@ -16,10 +16,15 @@ import asyncpg
 
 from ..core.loading.context import LoadContext
 from ..core.loading.spec import FileSpec
-from .documents import BUILD_PRODUCTS, BUILD_QUESTIONS
+from .documents import BUILD_RANGE
 from .tables import DOCUMENTS, LEGACY, QUESTION
 
 LEGACY_BY_NAME = {t.name: t for t in LEGACY}
+
+# Ranges of product ids the documents are built over. A range holds its answers (with their
+# JSON fields) and their lists in CTEs: 64 keep that near 50 MB at full scale, within work_mem;
+# at scale 0.1, 16 and 64 ranges cost the same CPU (bench/document_builds.py).
+DOCUMENT_RANGES = 64
 
 
 async def load(ctx: LoadContext) -> None:
@@ -37,8 +42,7 @@ async def load(ctx: LoadContext) -> None:
         await side.wait()
     finally:
         await side.close()
-    builds = (await ctx.sliced(BUILD_PRODUCTS, QUESTION.at(s), "product_id")
-              + await ctx.sliced(BUILD_QUESTIONS, QUESTION.at(s), "id"))
+    builds = await ctx.sliced(BUILD_RANGE, QUESTION.at(s), "product_id", parts=DOCUMENT_RANGES)
     await ctx.parallel_step("precompute documents", builds)
     keys = [sql for t in DOCUMENTS for sql in t.key_sql(s)]
     await ctx.parallel_step("document keys, analyze documents", keys + [f"ANALYZE {t.at(s)}" for t in DOCUMENTS])
