@@ -15,12 +15,15 @@ from pathlib import Path
 import asyncpg
 
 from .ids import IdSet
+from .memory import keep_freed_memory
 from .spec import FileSpec
 from .stream import FileReport, load_file
 
-# COPY connections per file loaded in a process of its own: PostgreSQL parses each COPY on one
-# core, the file's checks (numpy) run in the loader's process beside them.
-COPY_CONNECTIONS = int(os.environ.get("ATELIER_LOAD_COPY_CONNECTIONS", 2))
+# COPY connections per file loaded in a process of its own. One: a COPY FREEZE in the transaction
+# that empties the table (stream.load_file), whose pages need no second write when first read.
+# Two spread PostgreSQL's parsing of one file over two cores, but cannot freeze; at full scale the
+# services load side by side and every core is busy anyway (docs/loadspeed.md has the figures).
+COPY_CONNECTIONS = int(os.environ.get("ATELIER_LOAD_COPY_CONNECTIONS", 1))
 
 # Sessions of the parallel steps (documents, indexes). The builds are a few big statements, each
 # compiled by JIT in about 0.1 s for nothing (every range pays it again); documents longer than
@@ -68,7 +71,7 @@ class LoadContext:
         """Loads files that are parents and children of each other (parents first in `specs`) one
         after the other, so that every row is checked against complete parents. `on_loaded` runs
         for each file once it is loaded (for example its indexes, on a side connection) while the
-        next one loads. Each file's COPY spreads over two connections."""
+        next one loads."""
         for spec in specs:
             await self.load_concurrently([spec])
             await on_loaded(spec)
@@ -116,10 +119,10 @@ class LoadContext:
         edges = [*range(low, high + 1, step), high + 1]
         return list(zip(edges, edges[1:]))
 
-    async def sliced(self, template: str, table: str, column: str) -> list[str]:
+    async def sliced(self, template: str, table: str, column: str, parts: int = 16) -> list[str]:
         """`template`, SQL over the values [{lo}, {hi}) of `table.column` in schema {s}, once per slice."""
         return [template.replace("{s}", self.schema).replace("{lo}", str(lo)).replace("{hi}", str(hi))
-                for lo, hi in await self.slices(table, column)]
+                for lo, hi in await self.slices(table, column, parts)]
 
     async def step(self, label: str, sql: str) -> None:
         """A timed SQL step of the load (indexes, precomputed documents)."""
@@ -160,5 +163,6 @@ def _load_in_process(database_url: str, schema: str, spec: FileSpec, path: Path,
             for conn in conns:
                 await conn.close()
 
+    keep_freed_memory()
     report = asyncio.run(go())
     return report, ids.get(ids_name, IdSet())

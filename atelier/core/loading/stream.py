@@ -63,9 +63,11 @@ async def load_file(
     bulk: bool = True,
     block_bytes: int = BLOCK_BYTES,
 ) -> FileReport:
-    """Streams `path` into `schema.spec.table`, one COPY per connection (PostgreSQL parses a
-    COPY on one core: two connections let it use two for one file). Collects this file's key ids
-    into `ids[ids_name]` (for children's parent checks); reads parents' sets from `ids`.
+    """Streams `path` into `schema.spec.table`, an empty table of the load's staging schema: one
+    COPY per connection (PostgreSQL parses a COPY on one core: two connections let it use two for
+    one file, which helps when nothing else is loading); with one connection, a COPY FREEZE.
+    Collects this file's key ids into `ids[ids_name]` (for children's parent checks); reads
+    parents' sets from `ids`.
     `bulk` False reads every line with the exact path (the reference the bulk path must match)."""
     started = time.monotonic()
     rows = FileRows(spec, path, Rejects(rejects_dir, spec.file), ids, ids_name, bulk, block_bytes)
@@ -85,11 +87,21 @@ async def load_file(
         while (chunk := await queue.get()) is not None:
             yield chunk
 
+    async def copy(conn: asyncpg.Connection, freeze: bool) -> None:
+        await conn.copy_to_table(spec.table, source=source(), columns=rows.copy_columns, schema_name=schema,
+                                 format="csv", null="null", force_null=rows.force_null or None, freeze=freeze or None)
+
     try:
-        await asyncio.gather(produce(), *(
-            conn.copy_to_table(spec.table, source=source(), columns=rows.copy_columns, schema_name=schema,
-                               format="csv", null="null", force_null=rows.force_null or None)
-            for conn in connections))
+        if len(connections) == 1:
+            # One COPY, in the transaction that empties the table, writes its rows frozen and its
+            # pages all-visible: the first readers (index builds, documents) then neither set
+            # hint bits on every tuple, dirtying (and, with data checksums, WAL-logging) every
+            # page once more, nor look up the transaction's status row by row.
+            async with connections[0].transaction():
+                await connections[0].execute(f"TRUNCATE {schema}.{spec.table}")
+                await asyncio.gather(produce(), copy(connections[0], freeze=True))
+        else:
+            await asyncio.gather(produce(), *(copy(conn, freeze=False) for conn in connections))
     finally:
         rows.rejects.close()
     report = FileReport(spec.file, read=rows.read, loaded=rows.verdicts.loaded, rejected=rows.rejects.count,
