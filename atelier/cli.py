@@ -214,7 +214,6 @@ async def load_data(database_url: str, data: Path, rejects: Path | None, only: l
     alone, then reviews, Q&A and cart side by side while products builds its documents."""
     import asyncpg
 
-    from .core.loading.memory import keep_freed_memory
     from .core.manifest import dependency_levels
     from .core.schema import migrate as run_migrate
     from .preparer import warm_read_path
@@ -222,7 +221,6 @@ async def load_data(database_url: str, data: Path, rejects: Path | None, only: l
 
     if not data.is_dir():
         raise SystemExit(f"no such folder: {data}")
-    keep_freed_memory()  # the files this process reads itself
     started = time.monotonic()
     ordered = [s for level in dependency_levels(by_names(only)) for s in level if s.load is not None]
     run = _LoadRun(database_url, data, rejects, ordered)

@@ -85,11 +85,11 @@ def questions_of(product: str) -> str:
 # range of answer ids) are each read once and grouped by parent, joined by hash. Each answer's
 # common fields (body, date, name, helpfulness) are written once and serve both its forms: the
 # entry in its question's `answers` object (product_document) and the element of its question's
-# answers list (question_document). Where the two documents were built by two statements, each
-# reading and writing every answer (and the range bounds recomputed in subqueries without a
-# visibility map), this took 1.6x the database CPU (scale 0.1, the same documents;
-# bench/document_builds.py). Lists are array_agg / string_agg in the same order as the ARRAY(...)
-# lists above (empty: '{}' / ''). Every question is in exactly one range (by its product).
+# answers list (question_document). Two statements, each reading every answer and writing its
+# JSON (and recomputing the range bounds in subqueries), took 1.23x the database CPU (10.6 s
+# against 8.6 s at scale 0.1, the same documents; bench/document_builds.py). Lists are
+# array_agg / string_agg in the same order as the ARRAY(...) lists above (empty: '{}' / '').
+# Every question is in exactly one range (by its product).
 _ENTRY = """'"' || a.id || '":{"id":' || a.id || a.fields || coalesce(p.urls, '') || ']}'"""
 _DETAIL = utf8("""'{"answer_id":' || a.id || a.fields || coalesce(p.objects, '') || ']}'""")
 BUILD_RANGE = f"""

@@ -22,8 +22,9 @@ from .tables import DOCUMENTS, LEGACY, QUESTION
 LEGACY_BY_NAME = {t.name: t for t in LEGACY}
 
 # Ranges of product ids the documents are built over. A range holds its answers (with their
-# JSON fields) and their lists in CTEs: 64 keep that near 50 MB at full scale, within work_mem;
-# at scale 0.1, 16 and 64 ranges cost the same CPU (bench/document_builds.py).
+# JSON fields) and their lists in CTEs: 64 ranges keep that to tens of MB at full scale (about
+# 55,000 questions and 110,000 answers a range), within the build's work_mem (256 MB); at scale
+# 0.1, 16 and 64 ranges cost the same CPU (bench/document_builds.py).
 DOCUMENT_RANGES = 64
 
 

@@ -5,7 +5,9 @@ blocks that big to the kernel (mmap, then munmap; or trims the heap top), so eve
 its arrays in again, page by page, zeroed: at scale 0.1, reading reviews, answers, skus and
 characteristic_reviews took 1.0-1.15 s of system time beside 4.4 s of user time, and 0.4-0.5 s
 with the settings below (165-200k minor page faults down to 93-98k; /usr/bin/time, two runs
-each). Memory stays bounded: it is what the largest block needed, kept for the next one.
+each). Memory stays bounded: it is what the largest block needed, kept for the next one. Only
+the processes that load one big file each (`context._load_in_process`) set it: the main process
+of `atelier up` goes on to serve.
 """
 
 from __future__ import annotations
